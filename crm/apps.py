@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class CrmConfig(AppConfig):
+    name = "crm"
+    verbose_name = "CRM"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Bind shared tasks to our Celery app in every process that runs Django.
+        import crm.celery  # noqa: F401
+        from crm import registry
+        from crm.models import Company, Contact
+
+        registry.register_subject(
+            "contact", model=Contact, title_field="full_name", url_name="crm:contact_detail"
+        )
+        registry.register_subject(
+            "company", model=Company, title_field="name", url_name="crm:company_detail"
+        )

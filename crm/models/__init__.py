@@ -1,0 +1,44 @@
+from crm.models.activity import Activity, ActivityType, Direction, Note, Priority, Task
+from crm.models.common import Label, SubjectType
+from crm.models.companies import Company, CompanyPhone, Lifecycle, Relationship
+from crm.models.contacts import (
+    CompanyMembership,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    ContactSource,
+    ContactStatus,
+)
+from crm.models.custom_fields import CustomField, FieldType
+from crm.models.lists import List, ListMember, ListObjectType
+from crm.models.tags import Tag
+from crm.models.timeline import TimelineEvent, Verb
+
+__all__ = [
+    "Activity",
+    "ActivityType",
+    "Company",
+    "CompanyMembership",
+    "CompanyPhone",
+    "Contact",
+    "ContactEmail",
+    "ContactPhone",
+    "ContactSource",
+    "ContactStatus",
+    "CustomField",
+    "Direction",
+    "FieldType",
+    "Label",
+    "Lifecycle",
+    "List",
+    "ListMember",
+    "ListObjectType",
+    "Note",
+    "Priority",
+    "Relationship",
+    "SubjectType",
+    "Tag",
+    "Task",
+    "TimelineEvent",
+    "Verb",
+]

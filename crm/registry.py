@@ -1,0 +1,52 @@
+"""The kinds of record that notes, tasks, activities and timeline events can be about.
+
+``crm`` must not import ``pipelines``; ``pipelines`` registers deals here from its
+``AppConfig.ready()``, the way models register with the admin site.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.db import models
+
+
+@dataclass(frozen=True)
+class SubjectKind:
+    name: str
+    model: type[models.Model]
+    title_field: str
+    url_name: str
+
+
+_subjects: dict[str, SubjectKind] = {}
+
+
+def register_subject(name: str, *, model: type[models.Model], title_field: str,
+                     url_name: str) -> None:
+    _subjects[name] = SubjectKind(name, model, title_field, url_name)
+
+
+def subject_kind(name: str) -> SubjectKind:
+    try:
+        return _subjects[name]
+    except KeyError:
+        raise LookupError(f"Unknown subject type {name!r}.") from None
+
+
+def subject_kinds() -> dict[str, SubjectKind]:
+    return dict(_subjects)
+
+
+def subject_type_of(instance: models.Model) -> str:
+    for kind in _subjects.values():
+        if isinstance(instance, kind.model):
+            return kind.name
+    raise LookupError(f"{type(instance).__name__} is not a registered subject.")
+
+
+def get_subject(workspace_id: uuid.UUID, subject_type: str, subject_id: uuid.UUID | str):
+    """The subject in this workspace, or ``model.DoesNotExist``."""
+    kind = subject_kind(subject_type)
+    return kind.model.objects.for_workspace(workspace_id).get(pk=subject_id)

@@ -1,0 +1,21 @@
+"""Root URLs."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from crm import views
+from crm.health import healthz
+
+admin.site.site_header = "CRM administration"
+admin.site.site_title = "CRM admin"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "crm.views.page_not_found"
+handler403 = "crm.views.permission_denied"
+handler500 = "crm.views.server_error"

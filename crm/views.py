@@ -1,0 +1,36 @@
+"""The signed-in home page and the error pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from crm import selectors
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace
+    if not workspace:
+        return render(request, "crm/no_workspace.html", status=200)
+    context = {
+        "counts": selectors.workspace_counts(workspace=workspace),
+        "recent_events": selectors.recent_events(workspace=workspace, limit=15),
+    }
+    return render(request, "crm/home.html", context)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "errors/404.html", status=404)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "errors/403.html", status=403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No context processors that could fail again: the page must render on its own.
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("errors/500.html").render(), status=500)
