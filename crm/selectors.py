@@ -37,14 +37,18 @@ def recent_events(*, workspace: Workspace, limit: int = 20) -> list[dict[str, An
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )
-    titles = subject_titles(workspace=workspace, refs=[(e.subject_type, e.subject_id) for e in events])
+    titles = subject_titles(
+        workspace=workspace, refs=[(e.subject_type, e.subject_id) for e in events]
+    )
     return [
         {"event": event, "subject_title": titles.get((event.subject_type, event.subject_id), "")}
         for event in events
     ]
 
 
-def subject_titles(*, workspace: Workspace, refs: list[tuple[str, Any]]) -> dict[tuple[str, Any], str]:
+def subject_titles(
+    *, workspace: Workspace, refs: list[tuple[str, Any]]
+) -> dict[tuple[str, Any], str]:
     by_kind: dict[str, set[Any]] = {}
     for subject_type, subject_id in refs:
         by_kind.setdefault(subject_type, set()).add(subject_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -185,20 +185,27 @@ WHITENOISE_USE_FINDERS = DEBUG
 # --- Email ---------------------------------------------------------------------------------
 EMAIL_URL = os.environ.get("EMAIL_URL", "console://" if DEBUG else "smtp://localhost:25")
 _email = urlparse(EMAIL_URL)
-if _email.scheme == "console":
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-elif _email.scheme == "locmem":
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-elif _email.scheme in {"smtp", "smtps", "submission"}:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = _email.hostname or "localhost"
-    EMAIL_PORT = _email.port or {"smtp": 25, "smtps": 465, "submission": 587}[_email.scheme]
-    EMAIL_HOST_USER = _email.username or ""
-    EMAIL_HOST_PASSWORD = _email.password or ""
-    EMAIL_USE_SSL = _email.scheme == "smtps"
-    EMAIL_USE_TLS = _email.scheme == "submission"
-else:
+_email_backends = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "smtps": "django.core.mail.backends.smtp.EmailBackend",
+    "submission": "django.core.mail.backends.smtp.EmailBackend",
+}
+if _email.scheme not in _email_backends:
     raise ImproperlyConfigured(f"EMAIL_URL scheme {_email.scheme!r} is not supported.")
+_email_options: dict = {}
+if _email.scheme in {"smtp", "smtps", "submission"}:
+    _email_options = {
+        "host": _email.hostname or "localhost",
+        "port": _email.port or {"smtp": 25, "smtps": 465, "submission": 587}[_email.scheme],
+        "username": unquote(_email.username or ""),
+        "password": unquote(_email.password or ""),
+        "use_ssl": _email.scheme == "smtps",
+        "use_tls": _email.scheme == "submission",
+        "timeout": 10,
+    }
+MAILERS = {"default": {"BACKEND": _email_backends[_email.scheme], "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CRM <crm@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -6,8 +6,12 @@ class PipelinesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from accounts.services.workspaces import register_workspace_initializer
         from crm import registry
         from pipelines.models import Deal
+        from pipelines.services.pipelines import pipeline_create_default
+
+        register_workspace_initializer(pipeline_create_default)
 
         registry.register_subject(
             "deal", model=Deal, title_field="title", url_name="pipelines:deal_detail"

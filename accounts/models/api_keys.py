@@ -26,7 +26,10 @@ class ApiKey(TenantModel):
     secret_hash = models.CharField(max_length=64)
     scopes = ArrayField(models.CharField(max_length=40), default=list)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     last_used_at = models.DateTimeField(null=True, blank=True)

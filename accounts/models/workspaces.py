@@ -24,9 +24,7 @@ def validate_currency(value: str) -> None:
 class Workspace(TimestampedModel):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
-    default_currency = models.CharField(
-        max_length=3, default="USD", validators=[validate_currency]
-    )
+    default_currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
 
     class Meta:

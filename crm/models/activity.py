@@ -19,7 +19,10 @@ class Note(TenantModel, SubjectMixin):
     body = models.TextField(help_text="Markdown")
     body_html = models.TextField(blank=True, editable=False, help_text="Sanitised rendering")
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     pinned = models.BooleanField(default=False)
@@ -53,11 +56,17 @@ class Task(TenantModel):
     due_at = models.DateTimeField(null=True, blank=True)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -74,8 +83,10 @@ class Task(TenantModel):
             ),
             models.CheckConstraint(
                 condition=(models.Q(subject_type="") & models.Q(subject_id__isnull=True))
-                | (models.Q(subject_type__in=SubjectType.values)
-                   & models.Q(subject_id__isnull=False)),
+                | (
+                    models.Q(subject_type__in=SubjectType.values)
+                    & models.Q(subject_id__isnull=False)
+                ),
                 name="task_subject_complete",
             ),
             models.CheckConstraint(condition=~models.Q(title=""), name="task_title_not_empty"),
@@ -120,7 +131,10 @@ class Activity(TenantModel, SubjectMixin):
     outcome = models.CharField(max_length=100, blank=True)
     participants = models.ManyToManyField("crm.Contact", blank=True, related_name="activities")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 

@@ -36,10 +36,7 @@ def search_vector(*weighted: tuple[str, str]) -> SearchVector:
     The ``simple`` configuration does no stemming: names and emails are matched as written,
     which suits a CRM's search better than English stemming of a person's name.
     """
-    vectors = [
-        SearchVector(column, weight=weight, config="simple")
-        for column, weight in weighted
-    ]
+    vectors = [SearchVector(column, weight=weight, config="simple") for column, weight in weighted]
     combined = vectors[0]
     for vector in vectors[1:]:
         combined = combined + vector

@@ -31,7 +31,10 @@ class Company(TenantModel):
     )
     lifecycle = models.CharField(max_length=10, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     size = models.PositiveIntegerField(null=True, blank=True, help_text="Number of employees")
@@ -47,7 +50,9 @@ class Company(TenantModel):
         verbose_name_plural = "companies"
         constraints = [
             models.UniqueConstraint(
-                "workspace", Lower("domain"), condition=~models.Q(domain=""),
+                "workspace",
+                Lower("domain"),
+                condition=~models.Q(domain=""),
                 name="company_domain_unique",
             ),
             models.CheckConstraint(
@@ -90,7 +95,8 @@ class CompanyPhone(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["company", "value"], name="companyphone_unique"),
             models.UniqueConstraint(
-                fields=["company"], condition=models.Q(is_primary=True),
+                fields=["company"],
+                condition=models.Q(is_primary=True),
                 name="companyphone_one_primary",
             ),
             models.CheckConstraint(

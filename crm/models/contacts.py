@@ -38,7 +38,11 @@ class Contact(TenantModel):
     email = models.EmailField(max_length=254, blank=True, help_text="The primary email address")
     job_title = models.CharField(max_length=150, blank=True)
     company = models.ForeignKey(
-        "crm.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "crm.Company",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The primary company (kept in step with the primary company membership)",
     )
     status = models.CharField(
@@ -48,7 +52,10 @@ class Contact(TenantModel):
         max_length=10, choices=ContactSource.choices, default=ContactSource.MANUAL
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     address = models.JSONField(default=dict, blank=True)
@@ -65,7 +72,9 @@ class Contact(TenantModel):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                "workspace", Lower("email"), condition=~models.Q(email=""),
+                "workspace",
+                Lower("email"),
+                condition=~models.Q(email=""),
                 name="contact_email_ci_unique",
             ),
             models.CheckConstraint(
@@ -124,7 +133,8 @@ class ContactEmail(TenantModel):
         constraints = [
             models.UniqueConstraint("contact", Lower("value"), name="contactemail_unique"),
             models.UniqueConstraint(
-                fields=["contact"], condition=models.Q(is_primary=True),
+                fields=["contact"],
+                condition=models.Q(is_primary=True),
                 name="contactemail_one_primary",
             ),
             models.CheckConstraint(
@@ -150,7 +160,8 @@ class ContactPhone(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["contact", "value"], name="contactphone_unique"),
             models.UniqueConstraint(
-                fields=["contact"], condition=models.Q(is_primary=True),
+                fields=["contact"],
+                condition=models.Q(is_primary=True),
                 name="contactphone_one_primary",
             ),
             models.CheckConstraint(
@@ -171,9 +182,7 @@ class CompanyMembership(TenantModel):
     """A person's link to a company: their role there, and whether it is their main one."""
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="memberships")
-    company = models.ForeignKey(
-        "crm.Company", on_delete=models.CASCADE, related_name="memberships"
-    )
+    company = models.ForeignKey("crm.Company", on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=150, blank=True)
     is_primary = models.BooleanField(default=False)
     started_at = models.DateField(null=True, blank=True)
@@ -184,7 +193,8 @@ class CompanyMembership(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["contact", "company"], name="companymembership_unique"),
             models.UniqueConstraint(
-                fields=["contact"], condition=models.Q(is_primary=True),
+                fields=["contact"],
+                condition=models.Q(is_primary=True),
                 name="companymembership_one_primary",
             ),
             models.CheckConstraint(

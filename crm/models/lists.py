@@ -48,11 +48,13 @@ class ListMember(TenantModel):
                 name="listmember_exactly_one",
             ),
             models.UniqueConstraint(
-                fields=["list", "contact"], condition=models.Q(contact__isnull=False),
+                fields=["list", "contact"],
+                condition=models.Q(contact__isnull=False),
                 name="listmember_contact_unique",
             ),
             models.UniqueConstraint(
-                fields=["list", "company"], condition=models.Q(company__isnull=False),
+                fields=["list", "company"],
+                condition=models.Q(company__isnull=False),
                 name="listmember_company_unique",
             ),
         ]

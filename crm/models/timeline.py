@@ -34,7 +34,10 @@ class TimelineEvent(TenantModel, SubjectMixin):
 
     verb = models.CharField(max_length=20, choices=Verb.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     actor_api_key = models.ForeignKey(

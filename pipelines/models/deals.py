@@ -29,7 +29,10 @@ class Deal(TenantModel):
     expected_close_date = models.DateField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     company = models.ForeignKey(
@@ -95,9 +98,7 @@ class DealContact(TenantModel):
     """A person on a deal, with the part they play (decision maker, champion…)."""
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="deal_contacts")
-    contact = models.ForeignKey(
-        "crm.Contact", on_delete=models.CASCADE, related_name="deal_links"
-    )
+    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="deal_links")
     role = models.CharField(max_length=100, blank=True)
 
     class Meta:
@@ -115,14 +116,21 @@ class StageHistory(TenantModel):
     """Each stage a deal entered: when, from where, and by whom."""
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_history")
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+    # Kept (as a name) when the stage itself is deleted later: history is not rewritten.
+    stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    stage_name = models.CharField(max_length=120)
     from_stage = models.ForeignKey(
         Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     entered_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 

@@ -15,7 +15,8 @@ class Pipeline(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["workspace", "name"], name="pipeline_name_unique"),
             models.UniqueConstraint(
-                fields=["workspace"], condition=models.Q(is_default=True),
+                fields=["workspace"],
+                condition=models.Q(is_default=True),
                 name="pipeline_one_default",
             ),
         ]
@@ -47,7 +48,8 @@ class Stage(TenantModel):
             models.UniqueConstraint(fields=["pipeline", "name"], name="stage_name_unique"),
             # Deferred so that a reorder can swap positions inside one transaction.
             models.UniqueConstraint(
-                fields=["pipeline", "position"], name="stage_position_unique",
+                fields=["pipeline", "position"],
+                name="stage_position_unique",
                 deferrable=models.Deferrable.DEFERRED,
             ),
             models.CheckConstraint(

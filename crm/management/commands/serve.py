@@ -34,20 +34,32 @@ class Command(BaseCommand):
         python = sys.executable
         children = [
             subprocess.Popen(  # noqa: S603 - our own interpreter
-                [python, "-m", "celery", "-A", "crm", "worker", "--loglevel=INFO",
-                 "--concurrency=2", "--without-gossip", "--without-mingle"],
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "crm",
+                    "worker",
+                    "--loglevel=INFO",
+                    "--concurrency=2",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
             ),
             subprocess.Popen(  # noqa: S603
                 [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
             ),
         ]
         url = f"http://127.0.0.1:{port}"
-        self.stdout.write(self.style.SUCCESS(
-            f"\n  CRM is starting at {url}\n"
-            f"  Demo login: {settings.DEMO_USER_EMAIL} / {settings.DEMO_USER_PASSWORD}\n"
-            f"  Admin:      {url}/admin/\n"
-            "  Press Ctrl-C to stop (the embedded PostgreSQL and Redis stop with it).\n"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\n  CRM is starting at {url}\n"
+                f"  Demo login: {settings.DEMO_USER_EMAIL} / {settings.DEMO_USER_PASSWORD}\n"
+                f"  Admin:      {url}/admin/\n"
+                "  Press Ctrl-C to stop (the embedded PostgreSQL and Redis stop with it).\n"
+            )
+        )
         try:
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)

@@ -1,0 +1,239 @@
+"""Pipelines, their stages and lost reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import Workspace
+from accounts.services.common import Actor, ConflictError, ServiceError, model_update
+from pipelines.models import Deal, LostReason, Pipeline, Stage, StageKind
+
+DEFAULT_STAGES: list[dict[str, Any]] = [
+    {"name": "Lead in", "kind": StageKind.OPEN, "probability": 10, "color": "#94a3b8"},
+    {"name": "Qualified", "kind": StageKind.OPEN, "probability": 25, "color": "#60a5fa"},
+    {"name": "Proposal", "kind": StageKind.OPEN, "probability": 50, "color": "#818cf8"},
+    {"name": "Negotiation", "kind": StageKind.OPEN, "probability": 75, "color": "#f59e0b"},
+    {"name": "Won", "kind": StageKind.WON, "probability": 100, "color": "#22c55e"},
+    {"name": "Lost", "kind": StageKind.LOST, "probability": 0, "color": "#ef4444"},
+]
+DEFAULT_LOST_REASONS = ["Price", "Chose a competitor", "No budget", "No decision", "Timing"]
+
+
+def _check_pipeline_name(workspace: Workspace, name: str, exclude_id: Any = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["Give the pipeline a name."]})
+    clash = (
+        Pipeline.objects.for_workspace(workspace)
+        .filter(name=name)
+        .exclude(pk=exclude_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if clash is not None:
+        raise ConflictError(f"A pipeline named {name!r} exists.", field="name", conflict_id=clash)
+    return name
+
+
+@transaction.atomic
+def pipeline_create(
+    *,
+    workspace: Workspace,
+    name: str,
+    stages: list[dict[str, Any]] | None = None,
+    is_default: bool = False,
+    lost_reasons: list[str] | None = None,
+) -> Pipeline:
+    """A pipeline with its stages (the default six unless given). The workspace's first
+    pipeline becomes its default."""
+    name = _check_pipeline_name(workspace, name)
+    existing = Pipeline.objects.for_workspace(workspace)
+    is_default = is_default or not existing.exists()
+    if is_default:
+        existing.filter(is_default=True).update(is_default=False)
+    position = (existing.aggregate(m=Max("position"))["m"] or 0) + 1
+    pipeline = Pipeline.objects.create(
+        workspace=workspace, name=name, is_default=is_default, position=position
+    )
+    for index, spec in enumerate(stages if stages is not None else DEFAULT_STAGES):
+        stage = Stage(workspace=workspace, pipeline=pipeline, position=index, **spec)
+        stage.full_clean(exclude=["pipeline"], validate_unique=False, validate_constraints=False)
+        stage.save()
+    reasons = DEFAULT_LOST_REASONS if lost_reasons is None else lost_reasons
+    LostReason.objects.bulk_create(
+        LostReason(workspace=workspace, pipeline=pipeline, name=reason, position=index)
+        for index, reason in enumerate(reasons)
+    )
+    return pipeline
+
+
+def pipeline_create_default(workspace: Workspace) -> None:
+    """What a new workspace starts with: the sales pipeline."""
+    if not Pipeline.objects.for_workspace(workspace).exists():
+        pipeline_create(workspace=workspace, name="Sales pipeline", is_default=True)
+
+
+@transaction.atomic
+def pipeline_update(*, pipeline: Pipeline, data: dict[str, Any]) -> Pipeline:
+    data = dict(data)
+    if "name" in data:
+        data["name"] = _check_pipeline_name(
+            pipeline.workspace, data["name"], exclude_id=pipeline.pk
+        )
+    if data.get("is_default") is True:
+        Pipeline.objects.for_workspace(pipeline.workspace_id).exclude(pk=pipeline.pk).filter(
+            is_default=True
+        ).update(is_default=False)
+    elif data.get("is_default") is False and pipeline.is_default:
+        raise ValidationError({"is_default": ["Make another pipeline the default instead."]})
+    pipeline, _ = model_update(
+        instance=pipeline, fields=["name", "is_default", "position"], data=data
+    )
+    return pipeline
+
+
+@transaction.atomic
+def pipeline_delete(*, pipeline: Pipeline) -> None:
+    if pipeline.is_default:
+        raise ServiceError("The default pipeline cannot be deleted; make another the default.")
+    if Deal.objects.filter(pipeline=pipeline).exists():
+        raise ServiceError("The pipeline still has deals; move or delete them first.")
+    pipeline.delete()
+
+
+# --- Stages -------------------------------------------------------------------------------------
+
+
+def _check_stage_name(pipeline: Pipeline, name: str, exclude_id: Any = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["Give the stage a name."]})
+    clash = (
+        Stage.objects.filter(pipeline=pipeline, name=name)
+        .exclude(pk=exclude_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if clash is not None:
+        raise ConflictError(
+            f"The pipeline has a stage named {name!r}.", field="name", conflict_id=clash
+        )
+    return name
+
+
+@transaction.atomic
+def stage_create(
+    *,
+    pipeline: Pipeline,
+    name: str,
+    kind: str = StageKind.OPEN,
+    probability: int = 0,
+    rotting_days: int | None = None,
+    color: str = "#3b82f6",
+    position: int | None = None,
+) -> Stage:
+    """A new stage, at ``position`` (later stages shift right) or at the end."""
+    stages = list(Stage.objects.select_for_update().filter(pipeline=pipeline).order_by("position"))
+    name = _check_stage_name(pipeline, name)
+    position = len(stages) if position is None else max(0, min(position, len(stages)))
+    stage = Stage(
+        workspace_id=pipeline.workspace_id,
+        pipeline=pipeline,
+        name=name,
+        kind=kind,
+        probability=probability,
+        rotting_days=rotting_days,
+        color=color,
+        position=position,
+    )
+    stage.full_clean(exclude=["pipeline"], validate_unique=False, validate_constraints=False)
+    for existing in stages[position:]:
+        existing.position += 1
+    Stage.objects.bulk_update(stages[position:], ["position"])
+    stage.save()
+    return stage
+
+
+@transaction.atomic
+def stage_update(*, stage: Stage, data: dict[str, Any]) -> Stage:
+    """Change a stage; a new kind carries over to its deals (their status and closed_at)."""
+    data = dict(data)
+    if "name" in data:
+        data["name"] = _check_stage_name(stage.pipeline, data["name"], exclude_id=stage.pk)
+    old_kind = stage.kind
+    stage, _ = model_update(
+        instance=stage, fields=["name", "kind", "probability", "rotting_days", "color"], data=data
+    )
+    if stage.kind != old_kind:
+        deals = Deal.objects.filter(stage=stage)
+        if stage.kind == StageKind.OPEN:
+            deals.update(status=stage.kind, closed_at=None)
+        else:
+            deals.filter(closed_at__isnull=True).update(status=stage.kind, closed_at=timezone.now())
+            deals.update(status=stage.kind)
+    return stage
+
+
+@transaction.atomic
+def stage_reorder(*, pipeline: Pipeline, stage_ids: list[Any]) -> list[Stage]:
+    """Put the pipeline's stages in the given order; every stage must be named once."""
+    stages = {str(s.pk): s for s in Stage.objects.select_for_update().filter(pipeline=pipeline)}
+    given = [str(i) for i in stage_ids]
+    if sorted(given) != sorted(stages) or len(set(given)) != len(given):
+        raise ValidationError({"stage_ids": ["List each stage of the pipeline exactly once."]})
+    ordered = [stages[i] for i in given]
+    for index, stage in enumerate(ordered):
+        stage.position = index
+    # The unique (pipeline, position) constraint is deferred, so swaps are fine here.
+    Stage.objects.bulk_update(ordered, ["position"])
+    return ordered
+
+
+@transaction.atomic
+def stage_delete(*, stage: Stage, actor: Actor, move_deals_to: Stage | None = None) -> None:
+    """Delete a stage; its deals move to ``move_deals_to`` (required when it has any)."""
+    from pipelines.services.deals import deals_move_all
+
+    if move_deals_to is not None and (
+        move_deals_to.pk == stage.pk or move_deals_to.workspace_id != stage.workspace_id
+    ):
+        raise ValidationError({"move_deals_to": ["Choose another stage of this workspace."]})
+    has_deals = Deal.objects.filter(stage=stage).exists()
+    if has_deals and move_deals_to is None:
+        raise ServiceError("The stage has deals: say which stage they move to.")
+    if Stage.objects.filter(pipeline_id=stage.pipeline_id).count() <= 1:
+        raise ServiceError("A pipeline needs at least one stage.")
+    if has_deals:
+        deals_move_all(source=stage, target=move_deals_to, actor=actor)
+    pipeline_id = stage.pipeline_id
+    stage.delete()
+    remaining = list(Stage.objects.filter(pipeline_id=pipeline_id).order_by("position"))
+    for index, item in enumerate(remaining):
+        item.position = index
+    Stage.objects.bulk_update(remaining, ["position"])
+
+
+# --- Lost reasons -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lost_reason_create(*, pipeline: Pipeline, name: str) -> LostReason:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["Give the reason a name."]})
+    if LostReason.objects.filter(pipeline=pipeline, name=name).exists():
+        raise ValidationError({"name": ["This reason exists."]})
+    position = LostReason.objects.filter(pipeline=pipeline).count()
+    return LostReason.objects.create(
+        workspace_id=pipeline.workspace_id, pipeline=pipeline, name=name, position=position
+    )
+
+
+@transaction.atomic
+def lost_reason_delete(*, lost_reason: LostReason) -> None:
+    lost_reason.delete()
