@@ -10,6 +10,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from accounts.scopes import ALL_SCOPES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -251,6 +253,28 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- OAuth2 (django-oauth-toolkit) ---------------------------------------------------------
+# Every RFC 9700 (OAuth 2.0 Security BCP) recommendation is enforced: code flow with S256
+# PKCE only, hashed tokens, rotating refresh tokens with replay detection, https redirects.
+OAUTH2_ALLOW_HTTP_REDIRECTS = env_bool("OAUTH2_ALLOW_HTTP_REDIRECTS", DEBUG)
+OAUTH2_PROVIDER = {
+    "SCOPES": ALL_SCOPES,
+    "PKCE_REQUIRED": True,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if OAUTH2_ALLOW_HTTP_REDIRECTS else ["https"],
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not OAUTH2_ALLOW_HTTP_REDIRECTS,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 
 # --- Logging -------------------------------------------------------------------------------

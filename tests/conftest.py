@@ -9,6 +9,13 @@ from accounts.services.common import Actor
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 
+def pytest_configure(config):
+    # Tests speak plain HTTP to the test client; production redirects to HTTPS.
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+
+
 @pytest.fixture
 def user(db):
     return UserFactory(email="owner@example.com", name="Olive Owner")
