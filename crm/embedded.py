@@ -232,6 +232,18 @@ def stop_redis() -> None:
         time.sleep(0.05)
 
 
+def local_secret_key() -> str:
+    """A SECRET_KEY for this checkout, made once and kept in var/ (embedded mode only)."""
+    import secrets
+
+    path = VAR_DIR / ".secret_key"
+    with _locked():
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(50))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
 # --- Lifetime -----------------------------------------------------------------------------
 
 _held: list[str] = []
