@@ -18,9 +18,19 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+class LogoutView(auth_views.LogoutView):
+    """Sign out (POST only, as Django requires) and say so on the sign-in page."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You have signed out.")
+        return response
+
+
 @login_required
 @require_POST
 def switch_workspace(request: HttpRequest, workspace_id: str) -> HttpResponse:
+    """Make one of the user's own workspaces the current one; any other id is a 404."""
     membership = (
         Membership.objects.filter(user=request.user, workspace_id=workspace_id)
         .select_related("workspace")

@@ -5,15 +5,20 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template import loader
 
 from crm import selectors
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The current workspace at a glance: record counts and the latest timeline events.
+
+    A user who belongs to no workspace gets a page that says how to join one.
+    """
     workspace = request.workspace
     if not workspace:
-        return render(request, "crm/no_workspace.html", status=200)
+        return render(request, "crm/no_workspace.html")
     context = {
         "counts": selectors.workspace_counts(workspace=workspace),
         "recent_events": selectors.recent_events(workspace=workspace, limit=15),
@@ -30,7 +35,5 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    # No context processors that could fail again: the page must render on its own.
-    from django.template import loader
-
+    """Rendered without the request or context processors, which may be what failed."""
     return HttpResponse(loader.get_template("errors/500.html").render(), status=500)
