@@ -31,7 +31,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "password")
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -82,6 +82,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
 class ContactFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Contact
+        skip_postgeneration_save = True
 
     workspace = factory.SubFactory(WorkspaceFactory)
     first_name = factory.Faker("first_name")
@@ -90,7 +91,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
     job_title = "Buyer"
 
     @factory.post_generation
-    def with_email_row(obj, create, extracted, **kwargs):  # noqa: N805
+    def with_email_row(obj, create, extracted, **kwargs):
         if create and obj.email:
             ContactEmail.objects.create(
                 workspace_id=obj.workspace_id, contact=obj, value=obj.email, is_primary=True

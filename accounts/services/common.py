@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -74,9 +75,44 @@ __all__ = [
     "PermissionDenied",
     "ServiceError",
     "ValidationError",
+    "clean_bounded",
+    "clean_color",
     "jsonable",
     "model_update",
 ]
+
+_HEX_COLOR_RE = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def clean_color(value: Any, *, field: str = "color") -> str:
+    """A ``#rrggbb`` colour. Only a check constraint guards the column, and ``full_clean``
+    runs without constraints, so the services check it here (a 400, not an IntegrityError)."""
+    if not isinstance(value, str) or not _HEX_COLOR_RE.fullmatch(value):
+        raise ValidationError({field: ["Use a hex colour such as #3b82f6."]})
+    return value
+
+
+def clean_bounded(
+    model: type[models.Model],
+    name: str,
+    value: Any,
+    *,
+    minimum: Any = None,
+    maximum: Any = None,
+) -> Any:
+    """``value`` as the model field's Python type, within the bounds that only a database
+    check constraint enforces. None and "" pass through for ``full_clean`` to judge."""
+    if value is None or value == "":
+        return value
+    try:
+        value = model._meta.get_field(name).to_python(value)
+    except ValidationError as error:
+        raise ValidationError({name: error.messages}) from None
+    if minimum is not None and value < minimum:
+        raise ValidationError({name: [f"Must be at least {minimum}."]})
+    if maximum is not None and value > maximum:
+        raise ValidationError({name: [f"Must be at most {maximum}."]})
+    return value
 
 
 def jsonable(value: Any) -> Any:
@@ -129,6 +165,11 @@ def model_update[M: models.Model](
                 setattr(instance, field.attname, new_id)
             new = new_id
         else:
+            # Compare in the field's own type: "2026-01-01" is no change to a stored date.
+            try:
+                new = field.to_python(new)
+            except ValidationError as error:
+                raise ValidationError({name: error.messages}) from None
             if old == new:
                 continue
             setattr(instance, name, new)

@@ -11,13 +11,14 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from accounts.selectors import workspace_member
-from accounts.services.common import Actor, model_update
+from accounts.services.common import Actor, clean_bounded, model_update
 from crm.models import Activity, Contact, Note, Task, Verb
 from crm.normalize import render_markdown
 from crm.services.subjects import subject_resolve, subject_touch
 from crm.services.timeline import timeline_record
 
 MAX_NOTE_LENGTH = 100_000
+MAX_DURATION_MINUTES = 24 * 60
 
 
 def _excerpt(text: str, length: int = 140) -> str:
@@ -280,7 +281,9 @@ def activity_create(
         subject=(subject or "").strip(),
         body=body or "",
         occurred_at=occurred_at or timezone.now(),
-        duration_minutes=duration_minutes,
+        duration_minutes=clean_bounded(
+            Activity, "duration_minutes", duration_minutes, maximum=MAX_DURATION_MINUTES
+        ),
         direction=direction or "",
         outcome=(outcome or "").strip(),
         created_by=actor.user,
@@ -314,6 +317,10 @@ def activity_create(
 @transaction.atomic
 def activity_update(*, activity: Activity, actor: Actor, data: dict[str, Any]) -> Activity:
     data = dict(data)
+    if "duration_minutes" in data:
+        data["duration_minutes"] = clean_bounded(
+            Activity, "duration_minutes", data["duration_minutes"], maximum=MAX_DURATION_MINUTES
+        )
     people = None
     if "participants" in data:
         people = _participants(activity.workspace, data.pop("participants"))

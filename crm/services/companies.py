@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Workspace
 from accounts.selectors import workspace_member
-from accounts.services.common import Actor, ConflictError, model_update
+from accounts.services.common import Actor, ConflictError, clean_bounded, model_update
 from crm.models import Company, CompanyPhone, SubjectType, Verb
 from crm.normalize import normalize_domain
 from crm.services.custom_fields import custom_fields_clean
@@ -87,7 +87,7 @@ def company_create(
         lifecycle=lifecycle,
         owner=workspace_member(workspace=workspace, user=owner),
         size=size,
-        annual_revenue=annual_revenue,
+        annual_revenue=clean_bounded(Company, "annual_revenue", annual_revenue, minimum=0),
         address=clean_address(address),
         custom_fields=custom_fields_clean(
             workspace=workspace, object_type=SubjectType.COMPANY, values=custom_fields
@@ -125,6 +125,10 @@ def company_update(*, company: Company, actor: Actor, data: dict[str, Any]) -> C
         data["domain"] = _clean_domain(workspace, data["domain"], exclude_id=company.pk)
     if "name" in data:
         data["name"] = (data["name"] or "").strip()
+    if "annual_revenue" in data:
+        data["annual_revenue"] = clean_bounded(
+            Company, "annual_revenue", data["annual_revenue"], minimum=0
+        )
     if "owner" in data:
         data["owner"] = workspace_member(workspace=workspace, user=data["owner"])
     if "address" in data:

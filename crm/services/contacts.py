@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Workspace
 from accounts.selectors import workspace_member
-from accounts.services.common import Actor, ConflictError, model_update
+from accounts.services.common import Actor, ConflictError, clean_bounded, model_update
 from crm.models import (
     Company,
     CompanyMembership,
@@ -201,6 +201,10 @@ def contact_update(*, contact: Contact, actor: Actor, data: dict[str, Any]) -> C
             data[name] = (data[name] or "").strip()
     if "owner" in data:
         data["owner"] = workspace_member(workspace=workspace, user=data["owner"])
+    if "engagement_score" in data:
+        data["engagement_score"] = clean_bounded(
+            Contact, "engagement_score", data["engagement_score"], minimum=0, maximum=100
+        )
     if "address" in data:
         data["address"] = clean_address(data["address"])
     if "social_profiles" in data:
@@ -219,6 +223,10 @@ def contact_update(*, contact: Contact, actor: Actor, data: dict[str, Any]) -> C
             {"value": e.value, "label": e.label, "is_primary": e.is_primary}
             for e in contact.emails.all()
         ]
+        if "email" in data and not data["email"] and "emails" not in data:
+            # Clearing the primary address removes it (the next one, if any, takes its place)
+            # rather than being read as "no change".
+            current = [e for e in current if not e["is_primary"]]
         new_emails = _clean_emails(data.get("email"), data.get("emails", current))
         data["email"] = _primary(new_emails)
         _check_email_free(workspace, data["email"], exclude_id=contact.pk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,16 @@ from crm.normalize import normalize_email, normalize_phone
 from crm.registry import subject_kind
 
 _url_validator = URLValidator(schemes=["http", "https"])
+_KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+def _validate_key(key: Any) -> str:
+    # The format is a check constraint in the database; answer a bad key as a 400.
+    if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
+        raise ValidationError(
+            {"key": ["Use lower_snake_case: a letter, then letters, digits or _ (at most 63)."]}
+        )
+    return key
 
 
 def _validate_options(field_type: str, options: Any) -> list[str]:
@@ -49,6 +60,7 @@ def custom_field_create(
     options: list[str] | None = None,
     position: int | None = None,
 ) -> CustomField:
+    key = _validate_key(key)
     if (
         CustomField.objects.for_workspace(workspace)
         .filter(object_type=object_type, key=key)
@@ -135,7 +147,11 @@ def _coerce(field: CustomField, value: Any) -> Any:
         if not number.is_finite():
             raise ValidationError("Must be a finite number.")
         if kind == FieldType.CURRENCY:
-            return str(number.quantize(decimal.Decimal("0.01")))
+            try:
+                return str(number.quantize(decimal.Decimal("0.01")))
+            except decimal.InvalidOperation:
+                # More digits than the decimal context holds (28).
+                raise ValidationError("Must be a smaller amount.") from None
         return int(number) if number == number.to_integral_value() else float(number)
     if kind == FieldType.EMAIL:
         return normalize_email(str(value))

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Workspace
-from accounts.services.common import ConflictError, model_update
+from accounts.services.common import ConflictError, clean_color, model_update
 from crm.models import Tag
 from crm.models.tags import DEFAULT_TAG_COLOR
 
@@ -31,7 +31,7 @@ def _check_name_free(workspace: Workspace, name: str, exclude_id: Any = None) ->
 
 @transaction.atomic
 def tag_create(*, workspace: Workspace, name: str, color: str = DEFAULT_TAG_COLOR) -> Tag:
-    tag = Tag(workspace=workspace, name=_check_name_free(workspace, name), color=color)
+    tag = Tag(workspace=workspace, name=_check_name_free(workspace, name), color=clean_color(color))
     tag.full_clean(validate_unique=False, validate_constraints=False)
     tag.save()
     return tag
@@ -42,6 +42,8 @@ def tag_update(*, tag: Tag, data: dict[str, Any]) -> Tag:
     data = dict(data)
     if "name" in data:
         data["name"] = _check_name_free(tag.workspace, data["name"], exclude_id=tag.pk)
+    if "color" in data:
+        data["color"] = clean_color(data["color"])
     tag, _ = model_update(instance=tag, fields=["name", "color"], data=data)
     return tag
 

@@ -11,8 +11,9 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from accounts.models import Workspace
+from accounts.models.workspaces import validate_currency
 from accounts.selectors import workspace_member
-from accounts.services.common import Actor, model_update
+from accounts.services.common import Actor, clean_bounded, model_update
 from crm.models import Company, Contact, SubjectType, Verb
 from crm.services.custom_fields import custom_fields_clean
 from crm.services.records import resolve_tags, set_tags
@@ -104,6 +105,32 @@ def _clean_contacts(workspace: Workspace, contacts: Any) -> list[tuple[Contact, 
     return result
 
 
+def _clean_numbers(data: dict[str, Any]) -> dict[str, Any]:
+    """Amount, probability and currency are guarded by check constraints only (and
+    ``full_clean`` runs without them): check them here so a bad value is a 400."""
+    data = dict(data)
+    if "amount" in data:
+        data["amount"] = clean_bounded(Deal, "amount", data["amount"], minimum=0)
+    if "probability" in data:
+        data["probability"] = clean_bounded(
+            Deal, "probability", data["probability"], minimum=0, maximum=100
+        )
+    if "currency" in data:
+        data["currency"] = (data["currency"] or "").upper()
+        try:
+            validate_currency(data["currency"])
+        except ValidationError as error:
+            raise ValidationError({"currency": error.messages}) from None
+    return data
+
+
+def _end_position(stage: Stage) -> int:
+    """The position after the stage's last deal (0 for an empty stage; a last deal at 0 is
+    not "no deal", hence no ``or``)."""
+    last = Deal.objects.filter(stage=stage).aggregate(m=Max("position"))["m"]
+    return 0 if last is None else last + 1
+
+
 def _closed_at_for(kind: str, current: datetime.datetime | None) -> datetime.datetime | None:
     if kind == StageKind.OPEN:
         return None
@@ -131,9 +158,16 @@ def deal_create(
 ) -> Deal:
     """A deal at the end of its stage, with its first stage-history entry."""
     pipeline_obj, stage_obj = _resolve_stage(workspace, pipeline, stage)
+    numbers = _clean_numbers(
+        {
+            "amount": amount,
+            "probability": probability,
+            "currency": currency or workspace.default_currency,
+        }
+    )
     Stage.objects.select_for_update().filter(pk=stage_obj.pk).first()
     now = timezone.now()
-    position = (Deal.objects.filter(stage=stage_obj).aggregate(m=Max("position"))["m"] or -1) + 1
+    position = _end_position(stage_obj)
     deal = Deal(
         workspace=workspace,
         title=(title or "").strip(),
@@ -141,9 +175,9 @@ def deal_create(
         stage=stage_obj,
         status=stage_obj.kind,
         position=position,
-        amount=amount,
-        currency=(currency or workspace.default_currency).upper(),
-        probability=probability,
+        amount=numbers["amount"],
+        currency=numbers["currency"],
+        probability=numbers["probability"],
         expected_close_date=expected_close_date,
         owner=workspace_member(workspace=workspace, user=owner),
         company=_resolve_company(workspace, company),
@@ -190,11 +224,9 @@ def deal_create(
 def deal_update(*, deal: Deal, actor: Actor, data: dict[str, Any]) -> Deal:
     """Change the fields in ``data``; a new ``stage`` (or ``pipeline``) is a move."""
     workspace = deal.workspace
-    data = dict(data)
+    data = _clean_numbers(data)
     if "title" in data:
         data["title"] = (data["title"] or "").strip()
-    if "currency" in data:
-        data["currency"] = (data["currency"] or "").upper()
     if "owner" in data:
         data["owner"] = workspace_member(workspace=workspace, user=data["owner"])
     if "company" in data:
@@ -207,7 +239,10 @@ def deal_update(*, deal: Deal, actor: Actor, data: dict[str, Any]) -> Deal:
             existing=deal.custom_fields,
             record_id=deal.pk,
         )
-    if "stage" in data or "pipeline" in data:
+    pipeline_id = str(getattr(data.get("pipeline"), "pk", data.get("pipeline")) or "")
+    # A stage, or another pipeline, is a move; the deal's own pipeline (a client echoing the
+    # record back) or an empty stage leaves the deal where it is.
+    if data.get("stage") not in (None, "") or pipeline_id not in ("", str(deal.pipeline_id)):
         _, target = _resolve_stage(workspace, data.get("pipeline"), data.get("stage"))
         if target.pk != deal.stage_id:
             deal = deal_move(
@@ -353,7 +388,7 @@ def deals_move_all(*, source: Stage, target: Stage, actor: Actor) -> int:
         .filter(stage=source)
         .order_by("position")
     )
-    start = (Deal.objects.filter(stage=target).aggregate(m=Max("position"))["m"] or -1) + 1
+    start = _end_position(target)
     now = timezone.now()
     for offset, deal in enumerate(deals):
         data = _enter_stage(deal, target, actor, now, None)

@@ -10,7 +10,14 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Workspace
-from accounts.services.common import Actor, ConflictError, ServiceError, model_update
+from accounts.services.common import (
+    Actor,
+    ConflictError,
+    ServiceError,
+    clean_bounded,
+    clean_color,
+    model_update,
+)
 from pipelines.models import Deal, LostReason, Pipeline, Stage, StageKind
 
 DEFAULT_STAGES: list[dict[str, Any]] = [
@@ -22,6 +29,18 @@ DEFAULT_STAGES: list[dict[str, Any]] = [
     {"name": "Lost", "kind": StageKind.LOST, "probability": 0, "color": "#ef4444"},
 ]
 DEFAULT_LOST_REASONS = ["Price", "Chose a competitor", "No budget", "No decision", "Timing"]
+
+
+def _clean_stage_values(data: dict[str, Any]) -> dict[str, Any]:
+    """Probability and colour are guarded by check constraints only: check them here."""
+    data = dict(data)
+    if "probability" in data:
+        data["probability"] = clean_bounded(
+            Stage, "probability", data["probability"], minimum=0, maximum=100
+        )
+    if "color" in data:
+        data["color"] = clean_color(data["color"])
+    return data
 
 
 def _check_pipeline_name(workspace: Workspace, name: str, exclude_id: Any = None) -> str:
@@ -52,6 +71,12 @@ def pipeline_create(
     """A pipeline with its stages (the default six unless given). The workspace's first
     pipeline becomes its default."""
     name = _check_pipeline_name(workspace, name)
+    specs = [
+        _clean_stage_values(spec) for spec in (stages if stages is not None else DEFAULT_STAGES)
+    ]
+    names = [str(spec.get("name") or "").strip() for spec in specs]
+    if len(set(names)) != len(names):
+        raise ValidationError({"stages": ["Give each stage a different name."]})
     existing = Pipeline.objects.for_workspace(workspace)
     is_default = is_default or not existing.exists()
     if is_default:
@@ -60,7 +85,7 @@ def pipeline_create(
     pipeline = Pipeline.objects.create(
         workspace=workspace, name=name, is_default=is_default, position=position
     )
-    for index, spec in enumerate(stages if stages is not None else DEFAULT_STAGES):
+    for index, spec in enumerate(specs):
         stage = Stage(workspace=workspace, pipeline=pipeline, position=index, **spec)
         stage.full_clean(exclude=["pipeline"], validate_unique=False, validate_constraints=False)
         stage.save()
@@ -140,6 +165,8 @@ def stage_create(
     """A new stage, at ``position`` (later stages shift right) or at the end."""
     stages = list(Stage.objects.select_for_update().filter(pipeline=pipeline).order_by("position"))
     name = _check_stage_name(pipeline, name)
+    values = _clean_stage_values({"probability": probability, "color": color})
+    probability, color = values["probability"], values["color"]
     position = len(stages) if position is None else max(0, min(position, len(stages)))
     stage = Stage(
         workspace_id=pipeline.workspace_id,
@@ -162,7 +189,7 @@ def stage_create(
 @transaction.atomic
 def stage_update(*, stage: Stage, data: dict[str, Any]) -> Stage:
     """Change a stage; a new kind carries over to its deals (their status and closed_at)."""
-    data = dict(data)
+    data = _clean_stage_values(data)
     if "name" in data:
         data["name"] = _check_stage_name(stage.pipeline, data["name"], exclude_id=stage.pk)
     old_kind = stage.kind
@@ -171,11 +198,15 @@ def stage_update(*, stage: Stage, data: dict[str, Any]) -> Stage:
     )
     if stage.kind != old_kind:
         deals = Deal.objects.filter(stage=stage)
+        # As when a deal is moved: only a deal in a lost stage keeps a lost reason.
         if stage.kind == StageKind.OPEN:
-            deals.update(status=stage.kind, closed_at=None)
+            deals.update(status=stage.kind, closed_at=None, lost_reason="")
         else:
             deals.filter(closed_at__isnull=True).update(status=stage.kind, closed_at=timezone.now())
-            deals.update(status=stage.kind)
+            if stage.kind == StageKind.WON:
+                deals.update(status=stage.kind, lost_reason="")
+            else:
+                deals.update(status=stage.kind)
     return stage
 
 
@@ -209,6 +240,13 @@ def stage_delete(*, stage: Stage, actor: Actor, move_deals_to: Stage | None = No
     if Stage.objects.filter(pipeline_id=stage.pipeline_id).count() <= 1:
         raise ServiceError("A pipeline needs at least one stage.")
     if has_deals:
+        # Both stages locked (fixed order) like deal_move does, so no concurrent move or
+        # create can take a position at the end of the target meanwhile.
+        list(
+            Stage.objects.select_for_update()
+            .filter(pk__in={stage.pk, move_deals_to.pk})
+            .order_by("pk")
+        )
         deals_move_all(source=stage, target=move_deals_to, actor=actor)
     pipeline_id = stage.pipeline_id
     stage.delete()
