@@ -77,9 +77,29 @@ __all__ = [
     "ValidationError",
     "clean_bounded",
     "clean_color",
+    "clean_name",
+    "ensure_unique",
     "jsonable",
     "model_update",
 ]
+
+
+def ensure_unique(
+    queryset: models.QuerySet, *, field: str, message: str, exclude_id: Any = None, **lookup: Any
+) -> None:
+    """Raise ConflictError naming the record of ``queryset`` that already has the value."""
+    clash = queryset.filter(**lookup).exclude(pk=exclude_id).values_list("pk", flat=True).first()
+    if clash is not None:
+        raise ConflictError(message, field=field, conflict_id=clash)
+
+
+def clean_name(value: Any, *, message: str, field: str = "name") -> str:
+    """A stripped, non-empty name (``message`` says what is missing)."""
+    name = (value or "").strip() if isinstance(value, str) or value is None else str(value)
+    if not name:
+        raise ValidationError({field: [message]})
+    return name
+
 
 _HEX_COLOR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 

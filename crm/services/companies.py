@@ -9,13 +9,13 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Workspace
 from accounts.selectors import workspace_member
-from accounts.services.common import Actor, ConflictError, clean_bounded, model_update
+from accounts.services.common import Actor, clean_bounded, ensure_unique, model_update
 from crm.models import Company, CompanyPhone, SubjectType, Verb
 from crm.normalize import normalize_domain
 from crm.services.custom_fields import custom_fields_clean
 from crm.services.records import clean_address, clean_phones, resolve_tags, set_tags
 from crm.services.subjects import subject_delete_attachments
-from crm.services.timeline import timeline_record
+from crm.services.timeline import timeline_record, timeline_record_update
 
 COMPANY_FIELDS = (
     "name",
@@ -36,17 +36,13 @@ def _clean_domain(workspace: Workspace, domain: str | None, *, exclude_id: Any =
     except ValidationError as error:
         raise ValidationError({"domain": error.messages}) from None
     if domain:
-        clash = (
-            Company.objects.for_workspace(workspace)
-            .filter(domain__iexact=domain)
-            .exclude(pk=exclude_id)
-            .values_list("pk", flat=True)
-            .first()
+        ensure_unique(
+            Company.objects.for_workspace(workspace),
+            field="domain",
+            message=f"A company with the domain {domain} exists.",
+            exclude_id=exclude_id,
+            domain__iexact=domain,
         )
-        if clash is not None:
-            raise ConflictError(
-                f"A company with the domain {domain} exists.", field="domain", conflict_id=clash
-            )
     return domain
 
 
@@ -153,17 +149,13 @@ def company_update(*, company: Company, actor: Actor, data: dict[str, Any]) -> C
         )
     ):
         changes.append(change)
-    if changes:
-        if not saved:
-            company.save(update_fields=["updated_at"])
-        timeline_record(
-            workspace=workspace,
-            subject_type=SubjectType.COMPANY,
-            subject_id=company.pk,
-            verb=Verb.UPDATED,
-            actor=actor,
-            changes=changes,
-        )
+    timeline_record_update(
+        instance=company,
+        subject_type=SubjectType.COMPANY,
+        actor=actor,
+        changes=changes,
+        saved=saved,
+    )
     return company
 
 

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Workspace
 from accounts.selectors import workspace_member
-from accounts.services.common import Actor, ConflictError, clean_bounded, model_update
+from accounts.services.common import Actor, clean_bounded, ensure_unique, model_update
 from crm.models import (
     Company,
     CompanyMembership,
@@ -30,7 +30,7 @@ from crm.services.records import (
     set_tags,
 )
 from crm.services.subjects import subject_delete_attachments
-from crm.services.timeline import timeline_record
+from crm.services.timeline import timeline_record, timeline_record_update
 
 CONTACT_FIELDS = (
     "first_name",
@@ -47,18 +47,13 @@ CONTACT_FIELDS = (
 
 
 def _check_email_free(workspace: Workspace, email: str, *, exclude_id: Any = None) -> None:
-    if not email:
-        return
-    clash = (
-        Contact.objects.for_workspace(workspace)
-        .filter(email__iexact=email)
-        .exclude(pk=exclude_id)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if clash is not None:
-        raise ConflictError(
-            f"A contact with the email {email} exists.", field="email", conflict_id=clash
+    if email:
+        ensure_unique(
+            Contact.objects.for_workspace(workspace),
+            field="email",
+            message=f"A contact with the email {email} exists.",
+            exclude_id=exclude_id,
+            email__iexact=email,
         )
 
 
@@ -258,17 +253,13 @@ def contact_update(*, contact: Contact, actor: Actor, data: dict[str, Any]) -> C
         if change:
             changes.append(change)
             saved = True
-    if changes:
-        if not saved:
-            contact.save(update_fields=["updated_at"])
-        timeline_record(
-            workspace=workspace,
-            subject_type=SubjectType.CONTACT,
-            subject_id=contact.pk,
-            verb=Verb.UPDATED,
-            actor=actor,
-            changes=changes,
-        )
+    timeline_record_update(
+        instance=contact,
+        subject_type=SubjectType.CONTACT,
+        actor=actor,
+        changes=changes,
+        saved=saved,
+    )
     return contact
 
 

@@ -8,25 +8,21 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Workspace
-from accounts.services.common import ConflictError, model_update
+from accounts.services.common import clean_name, ensure_unique, model_update
 from crm.models import Company, Contact, List, ListMember, ListObjectType
 
 MAX_MEMBERS_PER_CALL = 1000
 
 
 def _check_name_free(workspace: Workspace, name: str, exclude_id: Any = None) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": ["Give the list a name."]})
-    clash = (
-        List.objects.for_workspace(workspace)
-        .filter(name=name)
-        .exclude(pk=exclude_id)
-        .values_list("pk", flat=True)
-        .first()
+    name = clean_name(name, message="Give the list a name.")
+    ensure_unique(
+        List.objects.for_workspace(workspace),
+        field="name",
+        message=f"A list named {name!r} exists.",
+        exclude_id=exclude_id,
+        name=name,
     )
-    if clash is not None:
-        raise ConflictError(f"A list named {name!r} exists.", field="name", conflict_id=clash)
     return name
 
 

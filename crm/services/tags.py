@@ -4,28 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Workspace
-from accounts.services.common import ConflictError, clean_color, model_update
+from accounts.services.common import clean_color, clean_name, ensure_unique, model_update
 from crm.models import Tag
 from crm.models.tags import DEFAULT_TAG_COLOR
 
 
 def _check_name_free(workspace: Workspace, name: str, exclude_id: Any = None) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": ["Give the tag a name."]})
-    clash = (
-        Tag.objects.for_workspace(workspace)
-        .filter(name__iexact=name)
-        .exclude(pk=exclude_id)
-        .values_list("pk", flat=True)
-        .first()
+    name = clean_name(name, message="Give the tag a name.")
+    ensure_unique(
+        Tag.objects.for_workspace(workspace),
+        field="name",
+        message=f"The tag {name!r} exists.",
+        exclude_id=exclude_id,
+        name__iexact=name,
     )
-    if clash is not None:
-        raise ConflictError(f"The tag {name!r} exists.", field="name", conflict_id=clash)
     return name
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from accounts.models import Workspace
 from accounts.services.common import Actor, jsonable
-from crm.models import TimelineEvent
+from crm.models import TimelineEvent, Verb
 
 
 def timeline_record(
@@ -30,6 +30,25 @@ def timeline_record(
         actor_name=actor.name,
         changes=jsonable(changes or []),
         data=jsonable(data or {}),
+    )
+
+
+def timeline_record_update(
+    *, instance: Any, subject_type: str, actor: Actor, changes: list[dict[str, Any]], saved: bool
+) -> None:
+    """Close an update service: bump ``updated_at`` when only related rows changed (tags,
+    emails…) and record the changes; nothing when nothing changed."""
+    if not changes:
+        return
+    if not saved:
+        instance.save(update_fields=["updated_at"])
+    timeline_record(
+        workspace=instance.workspace,
+        subject_type=subject_type,
+        subject_id=instance.pk,
+        verb=Verb.UPDATED,
+        actor=actor,
+        changes=changes,
     )
 
 

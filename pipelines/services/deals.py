@@ -18,7 +18,7 @@ from crm.models import Company, Contact, SubjectType, Verb
 from crm.services.custom_fields import custom_fields_clean
 from crm.services.records import resolve_tags, set_tags
 from crm.services.subjects import subject_delete_attachments
-from crm.services.timeline import timeline_record
+from crm.services.timeline import timeline_record, timeline_record_update
 from pipelines.models import Deal, DealContact, Pipeline, Stage, StageHistory, StageKind
 
 DEAL_FIELDS = (
@@ -267,17 +267,9 @@ def deal_update(*, deal: Deal, actor: Actor, data: dict[str, Any]) -> Deal:
         )
     ):
         changes.append(change)
-    if changes:
-        if not saved:
-            deal.save(update_fields=["updated_at"])
-        timeline_record(
-            workspace=workspace,
-            subject_type=SubjectType.DEAL,
-            subject_id=deal.pk,
-            verb=Verb.UPDATED,
-            actor=actor,
-            changes=changes,
-        )
+    timeline_record_update(
+        instance=deal, subject_type=SubjectType.DEAL, actor=actor, changes=changes, saved=saved
+    )
     return deal
 
 

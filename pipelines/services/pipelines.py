@@ -12,10 +12,11 @@ from django.utils import timezone
 from accounts.models import Workspace
 from accounts.services.common import (
     Actor,
-    ConflictError,
     ServiceError,
     clean_bounded,
     clean_color,
+    clean_name,
+    ensure_unique,
     model_update,
 )
 from pipelines.models import Deal, LostReason, Pipeline, Stage, StageKind
@@ -44,18 +45,14 @@ def _clean_stage_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_pipeline_name(workspace: Workspace, name: str, exclude_id: Any = None) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": ["Give the pipeline a name."]})
-    clash = (
-        Pipeline.objects.for_workspace(workspace)
-        .filter(name=name)
-        .exclude(pk=exclude_id)
-        .values_list("pk", flat=True)
-        .first()
+    name = clean_name(name, message="Give the pipeline a name.")
+    ensure_unique(
+        Pipeline.objects.for_workspace(workspace),
+        field="name",
+        message=f"A pipeline named {name!r} exists.",
+        exclude_id=exclude_id,
+        name=name,
     )
-    if clash is not None:
-        raise ConflictError(f"A pipeline named {name!r} exists.", field="name", conflict_id=clash)
     return name
 
 
@@ -135,19 +132,14 @@ def pipeline_delete(*, pipeline: Pipeline) -> None:
 
 
 def _check_stage_name(pipeline: Pipeline, name: str, exclude_id: Any = None) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": ["Give the stage a name."]})
-    clash = (
-        Stage.objects.filter(pipeline=pipeline, name=name)
-        .exclude(pk=exclude_id)
-        .values_list("pk", flat=True)
-        .first()
+    name = clean_name(name, message="Give the stage a name.")
+    ensure_unique(
+        Stage.objects.filter(pipeline=pipeline),
+        field="name",
+        message=f"The pipeline has a stage named {name!r}.",
+        exclude_id=exclude_id,
+        name=name,
     )
-    if clash is not None:
-        raise ConflictError(
-            f"The pipeline has a stage named {name!r}.", field="name", conflict_id=clash
-        )
     return name
 
 
