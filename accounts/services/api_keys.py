@@ -38,6 +38,8 @@ def api_key_create(
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = ["Give the key a name."]
+    elif len(name.strip()) > ApiKey._meta.get_field("name").max_length:
+        errors["name"] = ["At most 120 characters."]
     if not scopes:
         errors["scopes"] = ["Choose at least one scope."]
     elif bad := invalid_scopes(scopes):

@@ -18,8 +18,10 @@ class DealStatus(models.TextChoices):
 
 class Deal(TenantModel):
     title = models.CharField(max_length=200)
-    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
+    # RESTRICT, not PROTECT: a stage with deals cannot be deleted on its own (the service
+    # moves them first), but deleting the whole workspace takes its deals along.
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.RESTRICT, related_name="deals")
+    stage = models.ForeignKey(Stage, on_delete=models.RESTRICT, related_name="deals")
     # Denormalised from the stage's kind so that lists filter on it without a join.
     status = models.CharField(max_length=4, choices=DealStatus.choices, default=DealStatus.OPEN)
     position = models.PositiveIntegerField(default=0, help_text="Order within the stage")

@@ -65,7 +65,10 @@ class Stage(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.pipeline.name} / {self.name}" if "pipeline" in self.__dict__ else self.name
+        # Name the pipeline only when it is loaded: __str__ must not cost a query per stage.
+        if Stage.pipeline.is_cached(self):
+            return f"{self.pipeline.name} / {self.name}"
+        return self.name
 
 
 class LostReason(TenantModel):

@@ -265,5 +265,21 @@ def lost_reason_create(*, pipeline: Pipeline, name: str) -> LostReason:
 
 
 @transaction.atomic
+def lost_reason_update(*, lost_reason: LostReason, data: dict[str, Any]) -> LostReason:
+    data = dict(data)
+    if "name" in data:
+        data["name"] = clean_name(data["name"], message="Give the reason a name.")
+        ensure_unique(
+            LostReason.objects.filter(pipeline_id=lost_reason.pipeline_id),
+            field="name",
+            message="This reason exists.",
+            exclude_id=lost_reason.pk,
+            name=data["name"],
+        )
+    lost_reason, _ = model_update(instance=lost_reason, fields=["name", "position"], data=data)
+    return lost_reason
+
+
+@transaction.atomic
 def lost_reason_delete(*, lost_reason: LostReason) -> None:
     lost_reason.delete()
