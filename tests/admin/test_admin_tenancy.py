@@ -198,3 +198,20 @@ def test_staff_member_without_memberships_sees_no_rows(client, mine):
     response = client.get(admin_url(Contact, "changelist"))
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == []
+
+
+def test_a_viewer_may_look_but_not_change(staff_client, staff_member, workspace, mine):
+    # given the staff member is only a viewer of the workspace
+    Membership.objects.filter(user=staff_member, workspace=workspace).update(role="viewer")
+    # when they open and post the contact's change form
+    page = staff_client.get(admin_url(Contact, "change", mine.pk))
+    response = staff_client.post(
+        admin_url(Contact, "change", mine.pk), {**form_data(page), "job_title": "Chief"}
+    )
+    # then the page is read-only, the post is refused and nothing changed
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
+    assert response.status_code == 403
+    mine.refresh_from_db()
+    assert mine.job_title != "Chief"
+    assert staff_client.get(admin_url(Contact, "add")).status_code == 403
