@@ -9,6 +9,7 @@ class PipelinesConfig(AppConfig):
         from accounts.services.workspaces import register_workspace_initializer
         from crm import registry
         from pipelines.models import Deal
+        from pipelines.query_fields import register_deal_query_fields
         from pipelines.services.pipelines import pipeline_create_default
 
         register_workspace_initializer(pipeline_create_default)
@@ -16,3 +17,4 @@ class PipelinesConfig(AppConfig):
         registry.register_subject(
             "deal", model=Deal, title_field="title", url_name="pipelines:deal_detail"
         )
+        register_deal_query_fields()
