@@ -13,8 +13,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _running(var_dir: Path) -> list[str]:
     out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True)
-    return [line for line in out.stdout.splitlines()
-            if str(var_dir) in line and ("postgres" in line or "redis" in line)]
+    return [
+        line
+        for line in out.stdout.splitlines()
+        if str(var_dir) in line and ("postgres" in line or "redis" in line)
+    ]
 
 
 def test_embedded_servers_start_serve_and_stop_with_their_last_holder(tmp_path):
@@ -33,7 +36,12 @@ def test_embedded_servers_start_serve_and_stop_with_their_last_holder(tmp_path):
     # when a command runs while holding them
     result = subprocess.run(
         [sys.executable, "-m", "crm.embedded", "run", "--", sys.executable, "-c", probe],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     # then it reached both servers, under var/
     assert result.returncode == 0, result.stdout + result.stderr

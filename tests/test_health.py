@@ -57,7 +57,11 @@ def test_healthz_503_when_the_database_is_unreachable():
         "SECURE_SSL_REDIRECT": "0",
     }
     result = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
     status, body = result.stdout.strip().split(" ", 1)

@@ -16,6 +16,7 @@ from accounts.services.common import ValidationError
 
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+MAX_EXPIRY_DAYS = 3650
 
 
 def _new_prefix() -> str:
@@ -44,8 +45,8 @@ def api_key_create(
         errors["scopes"] = ["Choose at least one scope."]
     elif bad := invalid_scopes(scopes):
         errors["scopes"] = [f"Unknown scope: {', '.join(bad)}."]
-    if expires_in_days is not None and expires_in_days < 1:
-        errors["expires_in_days"] = ["Must be at least one day."]
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
+        errors["expires_in_days"] = [f"Must be between 1 and {MAX_EXPIRY_DAYS} days."]
     if errors:
         raise ValidationError(errors)
     secret = secrets.token_urlsafe(32)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -34,6 +35,11 @@ def user_create(*, email: str, password: str | None = None, name: str = "") -> U
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": ["A user with this email address already exists."]})
     user = User(email=User.objects.normalize_email(email), name=name.strip())
+    if password is not None:
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from None
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()

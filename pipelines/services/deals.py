@@ -372,6 +372,7 @@ def deal_move(
     return deal
 
 
+@transaction.atomic
 def deals_move_all(*, source: Stage, target: Stage, actor: Actor) -> int:
     """Move every deal of ``source`` to the end of ``target`` (a stage being deleted)."""
     deals = list(

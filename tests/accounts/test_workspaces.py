@@ -36,19 +36,26 @@ def test_user_create_normalises_the_email_and_sets_the_password():
 
 def test_user_create_refuses_an_email_taken_in_another_case():
     # given
-    user_create(email="ada@example.com", password="x")
+    user_create(email="ada@example.com", password="s3cret-pass")
 
     # when / then
     with pytest.raises(ValidationError) as excinfo:
-        user_create(email="ADA@example.com", password="y")
+        user_create(email="ADA@example.com", password="an0ther-pass")
     assert "email" in excinfo.value.message_dict
     assert User.objects.count() == 1
 
 
 def test_user_create_refuses_a_malformed_email():
     with pytest.raises(ValidationError) as excinfo:
-        user_create(email="not-an-email", password="x")
+        user_create(email="not-an-email", password="s3cret-pass")
     assert "email" in excinfo.value.message_dict
+
+
+def test_user_create_applies_the_password_rules():
+    with pytest.raises(ValidationError) as excinfo:
+        user_create(email="weak@example.com", password="123")
+    assert "password" in excinfo.value.message_dict
+    assert not User.objects.filter(email="weak@example.com").exists()
 
 
 # --- Workspaces ----------------------------------------------------------------------------------
