@@ -14,8 +14,10 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("crm.api_urls")),
 ]
 
 handler404 = "crm.views.page_not_found"
 handler403 = "crm.views.permission_denied"
 handler500 = "crm.views.server_error"
+handler400 = "crm.views.bad_request"

@@ -1,11 +1,13 @@
 from accounts.models.api_keys import ApiKey
 from accounts.models.base import TenantModel, TimestampedModel, UUIDModel, uuid7
+from accounts.models.idempotency import IdempotencyKey
 from accounts.models.users import User
 from accounts.models.workspaces import ROLE_RANK, Membership, Role, Workspace
 
 __all__ = [
     "ROLE_RANK",
     "ApiKey",
+    "IdempotencyKey",
     "Membership",
     "Role",
     "TenantModel",

@@ -1,0 +1,3 @@
+"""URLs of this part of the API (included from crm/api_urls.py)."""
+
+urlpatterns: list = []

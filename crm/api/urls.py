@@ -1,0 +1,29 @@
+from django.urls import path
+
+from crm.api import views
+
+contact_list = views.ContactViewSet.as_view({"get": "list", "post": "create"})
+contact_detail = views.ContactViewSet.as_view(
+    {"get": "retrieve", "patch": "partial_update", "put": "update", "delete": "destroy"}
+)
+membership_list = views.CompanyMembershipViewSet.as_view({"get": "list", "post": "create"})
+membership_detail = views.CompanyMembershipViewSet.as_view(
+    {"get": "retrieve", "patch": "partial_update", "put": "update", "delete": "destroy"}
+)
+
+urlpatterns = [
+    path("contacts", contact_list, name="contact-list"),
+    path("contacts/query", views.ContactViewSet.as_view({"post": "query"}), name="contact-query"),
+    path("contacts/bulk", views.ContactViewSet.as_view({"post": "bulk"}), name="contact-bulk"),
+    path("contacts/<str:pk>", contact_detail, name="contact-detail"),
+    path(
+        "contacts/<str:contact_pk>/company-memberships",
+        membership_list,
+        name="contact-membership-list",
+    ),
+    path(
+        "contacts/<str:contact_pk>/company-memberships/<str:pk>",
+        membership_detail,
+        name="contact-membership-detail",
+    ),
+]
