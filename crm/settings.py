@@ -188,6 +188,7 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_MB", "25")) * 1024 * 1024
 WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Email ---------------------------------------------------------------------------------

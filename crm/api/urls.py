@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.api import views
+from crm.api import attachments, views
 
 contact_list = views.ContactViewSet.as_view({"get": "list", "post": "create"})
 contact_detail = views.ContactViewSet.as_view(
@@ -11,7 +11,14 @@ membership_detail = views.CompanyMembershipViewSet.as_view(
     {"get": "retrieve", "patch": "partial_update", "put": "update", "delete": "destroy"}
 )
 
+attachment_list = attachments.AttachmentViewSet.as_view({"get": "list", "post": "create"})
+attachment_detail = attachments.AttachmentViewSet.as_view({"get": "retrieve", "delete": "destroy"})
+attachment_download = attachments.AttachmentViewSet.as_view({"get": "download"})
+
 urlpatterns = [
+    path("attachments", attachment_list, name="attachment-list"),
+    path("attachments/<str:pk>", attachment_detail, name="attachment-detail"),
+    path("attachments/<str:pk>/download", attachment_download, name="attachment-download"),
     path("contacts", contact_list, name="contact-list"),
     path("contacts/query", views.ContactViewSet.as_view({"post": "query"}), name="contact-query"),
     path("contacts/bulk", views.ContactViewSet.as_view({"post": "bulk"}), name="contact-bulk"),

@@ -1,4 +1,5 @@
 from crm.models.activity import Activity, ActivityType, Direction, Note, Priority, Task
+from crm.models.attachments import Attachment, AttachmentSubject
 from crm.models.common import Label, SubjectType
 from crm.models.companies import Company, CompanyPhone, Lifecycle, Relationship
 from crm.models.contacts import (
@@ -17,6 +18,8 @@ from crm.models.timeline import TimelineEvent, Verb
 __all__ = [
     "Activity",
     "ActivityType",
+    "Attachment",
+    "AttachmentSubject",
     "Company",
     "CompanyMembership",
     "CompanyPhone",
