@@ -1,7 +1,7 @@
 """``/api/``: v1 resources of every app, the OpenAPI schema and its docs."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api.views import MeView
 from crm.views import page_not_found
@@ -18,7 +18,7 @@ v1 = [
 urlpatterns = [
     path("v1/", include((v1, "api"), namespace="v1")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     # Anything else under /api/ is a JSON 404, never an HTML page.
     re_path(r"^.*$", page_not_found),
 ]
