@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 
@@ -18,15 +20,25 @@ class SubjectKind:
     model: type[models.Model]
     title_field: str
     url_name: str
+    # The record's own services, for generic writes (bulk updates and deletes):
+    # update(<record>, actor=, data=) and delete(<record>, actor=).
+    update: Callable[..., Any] | None = None
+    delete: Callable[..., Any] | None = None
 
 
 _subjects: dict[str, SubjectKind] = {}
 
 
 def register_subject(
-    name: str, *, model: type[models.Model], title_field: str, url_name: str
+    name: str,
+    *,
+    model: type[models.Model],
+    title_field: str,
+    url_name: str,
+    update: Callable[..., Any] | None = None,
+    delete: Callable[..., Any] | None = None,
 ) -> None:
-    _subjects[name] = SubjectKind(name, model, title_field, url_name)
+    _subjects[name] = SubjectKind(name, model, title_field, url_name, update, delete)
 
 
 def subject_kind(name: str) -> SubjectKind:

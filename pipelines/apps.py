@@ -14,7 +14,15 @@ class PipelinesConfig(AppConfig):
 
         register_workspace_initializer(pipeline_create_default)
 
+        from pipelines.services.deals import deal_delete, deal_update
+
         registry.register_subject(
-            "deal", model=Deal, title_field="title", url_name="pipelines:deal_detail"
+            "deal",
+            model=Deal,
+            title_field="title",
+            url_name="pipelines:deal_detail",
+            update=lambda record, **kw: deal_update(deal=record, **kw),
+            delete=lambda record, **kw: deal_delete(deal=record, **kw),
         )
         register_deal_query_fields()
+        import pipelines.dashboard  # noqa: F401  (registers deals in crm's search and dashboard)

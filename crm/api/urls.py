@@ -1,6 +1,7 @@
 from django.urls import path
 
 from crm.api import attachments, views
+from crm.api.base import BulkJobViewSet
 
 contact_list = views.ContactViewSet.as_view({"get": "list", "post": "create"})
 contact_detail = views.ContactViewSet.as_view(
@@ -22,6 +23,17 @@ urlpatterns = [
     path("contacts", contact_list, name="contact-list"),
     path("contacts/query", views.ContactViewSet.as_view({"post": "query"}), name="contact-query"),
     path("contacts/bulk", views.ContactViewSet.as_view({"post": "bulk"}), name="contact-bulk"),
+    path(
+        "contacts/bulk-update",
+        views.ContactViewSet.as_view({"post": "bulk_update"}),
+        name="contact-bulk-update",
+    ),
+    path(
+        "contacts/bulk-delete",
+        views.ContactViewSet.as_view({"post": "bulk_delete"}),
+        name="contact-bulk-delete",
+    ),
+    path("bulk-jobs/<str:pk>", BulkJobViewSet.as_view({"get": "retrieve"}), name="bulk-job"),
     path("contacts/<str:pk>", contact_detail, name="contact-detail"),
     path(
         "contacts/<str:contact_pk>/company-memberships",

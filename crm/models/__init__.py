@@ -11,6 +11,7 @@ from crm.models.contacts import (
     ContactStatus,
 )
 from crm.models.custom_fields import CustomField, FieldType
+from crm.models.jobs import BulkJob, BulkOperation, JobStatus
 from crm.models.lists import List, ListMember, ListObjectType
 from crm.models.tags import Tag
 from crm.models.timeline import TimelineEvent, Verb
@@ -20,6 +21,8 @@ __all__ = [
     "ActivityType",
     "Attachment",
     "AttachmentSubject",
+    "BulkJob",
+    "BulkOperation",
     "Company",
     "CompanyMembership",
     "CompanyPhone",
@@ -31,6 +34,7 @@ __all__ = [
     "CustomField",
     "Direction",
     "FieldType",
+    "JobStatus",
     "Label",
     "Lifecycle",
     "List",
