@@ -33,7 +33,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
-from accounts.models import ApiKey, Membership, Role, User, Workspace
+from accounts.models import ApiKey, IdempotencyKey, Membership, Role, User, Workspace
 from accounts.scopes import ALL_SCOPES
 from accounts.services.api_keys import api_key_create, api_key_revoke
 from accounts.services.common import Actor, ConflictError, ServiceError
@@ -864,3 +864,26 @@ class ApiKeyAdmin(ServiceAdmin):
         for key in queryset:
             api_key_revoke(api_key=key)
         self.message_user(request, f"Revoked {len(queryset)} key(s).")
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin):
+    """Stored replies to API POSTs (24 h). Not tied to a workspace row: superusers only."""
+
+    list_display = ("created_at", "credential", "key", "status_code")
+    search_fields = ("credential", "key")
+    date_hierarchy = "created_at"
+    fields = ("credential", "key", "request_hash", "status_code", "response_headers", "created_at")
+    readonly_fields = fields
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

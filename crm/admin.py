@@ -24,6 +24,8 @@ from accounts.admin import (
 )
 from crm.models import (
     Activity,
+    Attachment,
+    BulkJob,
     Company,
     CompanyMembership,
     CompanyPhone,
@@ -53,6 +55,7 @@ from crm.services.activity import (
     task_create,
     task_update,
 )
+from crm.services.attachments import attachment_delete
 from crm.services.companies import COMPANY_FIELDS, company_create, company_delete, company_update
 from crm.services.contacts import (
     CONTACT_FIELDS,
@@ -1018,3 +1021,78 @@ class TimelineEventAdmin(SubjectColumnMixin, ReadOnlyAdmin):
     def summary(self, obj):
         changes = obj.changes or []
         return ", ".join(str(change.get("field")) for change in changes if isinstance(change, dict))
+
+
+class AttachmentAdmin(SubjectColumnMixin, ReadOnlyAdmin):
+    """Uploaded through the API or the app; deleting here goes through the service."""
+
+    list_display = ("filename", "subject_link", "content_type", "size", "created_at", "workspace")
+    list_select_related = ("workspace",)
+    list_filter = ("subject_type", "content_type", WORKSPACE_FILTER)
+    search_fields = ("filename", "sha256")
+    date_hierarchy = "created_at"
+    fields = (
+        "workspace",
+        "subject_type",
+        "subject_id",
+        "filename",
+        "content_type",
+        "size",
+        "sha256",
+        "uploaded_by",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        # ReadOnlyAdmin refuses deletes; attachments may be removed (by writers).
+        return admin.ModelAdmin.has_delete_permission(self, request, obj) and self._may_write(
+            request, obj
+        )
+
+    def delete_model(self, request, obj):
+        attachment_delete(attachment=obj, actor=actor_for(request))
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            attachment_delete(attachment=obj, actor=actor_for(request))
+
+
+class BulkJobAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "operation",
+        "object_type",
+        "status",
+        "total",
+        "processed",
+        "failed",
+        "workspace",
+    )
+    list_select_related = ("workspace",)
+    list_filter = ("status", "operation", "object_type", WORKSPACE_FILTER)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "workspace",
+        "object_type",
+        "operation",
+        "ids",
+        "query",
+        "changes",
+        "status",
+        "total",
+        "processed",
+        "failed",
+        "errors",
+        "last_id",
+        "created_by",
+        "api_key",
+        "started_at",
+        "finished_at",
+        "created_at",
+    )
+    fields = readonly_fields
+
+
+admin.site.register(Attachment, AttachmentAdmin)
+admin.site.register(BulkJob, BulkJobAdmin)
