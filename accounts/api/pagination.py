@@ -115,12 +115,7 @@ def paginate(queryset: QuerySet, request: Request, keys: list[SortKey]) -> Page:
     """One page of ``queryset`` in ``keys`` order, after the request's cursor if any."""
     limit = clamp_limit(request)
     annotated = queryset.alias(**{f"_sort_{k.name}": F(k.path) for k in keys})
-    ordering = [
-        F(f"_sort_{k.name}").desc(nulls_last=True)
-        if k.descending
-        else F(f"_sort_{k.name}").asc(nulls_last=True)
-        for k in keys
-    ]
+    ordering = [_order(queryset.model, k) for k in keys]
     total, estimate = count_total(queryset)
     page_query = annotated
     cursor = request.query_params.get("cursor")
@@ -143,6 +138,27 @@ def paginate(queryset: QuerySet, request: Request, keys: list[SortKey]) -> Page:
     if estimate:
         meta["total_is_estimate"] = True
     return Page(rows, meta)
+
+
+def _nullable(model: Any, path: str) -> bool:
+    """Whether the column at ``path`` can be NULL (a nullable hop makes it nullable)."""
+    for part in path.split("__"):
+        field = model._meta.get_field(part)
+        if field.null:
+            return True
+        model = field.related_model
+        if model is None:
+            return False
+    return False
+
+
+def _order(model: Any, key: SortKey) -> Any:
+    """ORDER BY term. NULLS LAST only where NULLs can occur: on a NOT NULL column the plain
+    direction lets PostgreSQL walk the (workspace, column, id) index instead of sorting."""
+    expression = F(f"_sort_{key.name}")
+    if not _nullable(model, key.path):
+        return expression.desc() if key.descending else expression.asc()
+    return expression.desc(nulls_last=True) if key.descending else expression.asc(nulls_last=True)
 
 
 def _value(row: Any, name: str) -> Any:
