@@ -41,8 +41,9 @@ def test_method_not_allowed_is_405(api):
 
 
 def test_wrong_content_type_is_415(api):
-    response = api.post("/api/v1/contacts", "first_name=A",
-                        content_type="application/x-www-form-urlencoded")
+    response = api.post(
+        "/api/v1/contacts", "first_name=A", content_type="application/x-www-form-urlencoded"
+    )
     assert_error(response, 415)
 
 
