@@ -273,6 +273,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several resources have a "status", "type" or "subject_type": name each enum once.
+    "ENUM_NAME_OVERRIDES": {
+        "SubjectTypeEnum": "crm.models.common.SubjectType",
+        "AttachmentSubjectTypeEnum": "crm.models.attachments.AttachmentSubject",
+        "ActivityTypeEnum": "crm.models.activity.ActivityType",
+        "FieldTypeEnum": "crm.models.custom_fields.FieldType",
+        "ContactStatusEnum": "crm.models.contacts.ContactStatus",
+        "DealStatusEnum": "pipelines.models.deals.DealStatus",
+        "JobStatusEnum": "crm.models.jobs.JobStatus",
+        "ListObjectTypeEnum": "crm.models.lists.ListObjectType",
+    },
 }
 
 # --- OAuth2 (django-oauth-toolkit) ---------------------------------------------------------

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F, Q, QuerySet
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 
 DEFAULT_LIMIT = 25
@@ -48,12 +51,23 @@ def parse_sort(value: str | None, *, allowed: dict[str, str], default: str) -> l
     return keys
 
 
-def _encode(values: list[Any]) -> str:
-    raw = json.dumps(values, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+class _CursorEncoder(DjangoJSONEncoder):
+    """Like Django's, but datetimes keep their microseconds: a cursor rounded to the
+    millisecond would skip rows created within the same millisecond as the page's last."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime.datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
+def encode_cursor(values: list[Any]) -> str:
+    """The opaque cursor for a row whose sort values are ``values``."""
+    raw = json.dumps(values, cls=_CursorEncoder, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str, size: int) -> list[Any]:
+def decode_cursor(cursor: str, size: int) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
@@ -120,7 +134,7 @@ def paginate(queryset: QuerySet, request: Request, keys: list[SortKey]) -> Page:
     page_query = annotated
     cursor = request.query_params.get("cursor")
     if cursor:
-        page_query = page_query.filter(_after(keys, _decode(cursor, len(keys))))
+        page_query = page_query.filter(_after(keys, decode_cursor(cursor, len(keys))))
     page_query = page_query.annotate(**{f"_cursor_{k.name}": F(k.path) for k in keys})
     rows = list(page_query.order_by(*ordering)[: limit + 1])
     has_more = len(rows) > limit
@@ -128,7 +142,7 @@ def paginate(queryset: QuerySet, request: Request, keys: list[SortKey]) -> Page:
     next_cursor = None
     if has_more and rows:
         last = rows[-1]
-        next_cursor = _encode([_value(last, f"_cursor_{k.name}") for k in keys])
+        next_cursor = encode_cursor([_value(last, f"_cursor_{k.name}") for k in keys])
     meta: dict[str, Any] = {
         "limit": limit,
         "next_cursor": next_cursor,
@@ -143,7 +157,12 @@ def paginate(queryset: QuerySet, request: Request, keys: list[SortKey]) -> Page:
 def _nullable(model: Any, path: str) -> bool:
     """Whether the column at ``path`` can be NULL (a nullable hop makes it nullable)."""
     for part in path.split("__"):
-        field = model._meta.get_field(part)
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return True  # an annotation: assume the worst
+        if not hasattr(field, "null"):
+            return True
         if field.null:
             return True
         model = field.related_model
@@ -163,3 +182,31 @@ def _order(model: Any, key: SortKey) -> Any:
 
 def _value(row: Any, name: str) -> Any:
     return row[name] if isinstance(row, dict) else getattr(row, name)
+
+
+class EnvelopeSchema(BasePagination):
+    """Not used to paginate (``paginate`` does): tells the OpenAPI document that every list
+    answers ``{"data": [...], "meta": {...}}``."""
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["data", "meta"],
+            "properties": {
+                "data": schema,
+                "meta": {
+                    "type": "object",
+                    "required": ["limit", "next_cursor", "has_more", "total"],
+                    "properties": {
+                        "limit": {"type": "integer", "example": DEFAULT_LIMIT},
+                        "next_cursor": {"type": ["string", "null"]},
+                        "has_more": {"type": "boolean"},
+                        "total": {"type": "integer"},
+                        "total_is_estimate": {"type": "boolean"},
+                    },
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return []  # documented with each list (LIST_PARAMETERS)

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from accounts.api.credentials import Credential
 from accounts.api.errors import error_body
-from accounts.api.pagination import paginate, parse_sort
+from accounts.api.pagination import EnvelopeSchema, paginate, parse_sort
 from accounts.api.permissions import HasScope
 from accounts.models import IdempotencyKey, Workspace
 from accounts.services.common import Actor
@@ -49,6 +49,7 @@ class WorkspaceViewSet(viewsets.GenericViewSet):
     """
 
     permission_classes: ClassVar = [HasScope]
+    pagination_class = EnvelopeSchema
     model: ClassVar[type[Model] | None] = None
     scope_resource: ClassVar[str] = ""
     required_scopes: ClassVar[dict[str, str]] = {}

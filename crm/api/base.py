@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from accounts.api.serializers import StrictInputSerializer, check_fields, sparse
 from accounts.api.viewsets import WorkspaceViewSet
 from crm.api.filters import apply_filters
-from crm.models import BulkJob, BulkOperation
+from crm.models import BulkJob, BulkOperation, JobStatus
 from crm.query import compile_query
 from crm.services import bulk
 
@@ -38,6 +38,18 @@ class BulkSerializer(StrictInputSerializer):
         if ("ids" in attrs) == ("query" in attrs):
             raise serializers.ValidationError({"non_field_errors": ["Give either ids or query."]})
         return attrs
+
+
+class BulkJobSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    object_type = serializers.CharField()
+    operation = serializers.ChoiceField(choices=BulkOperation.choices)
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    progress = serializers.DictField(child=serializers.IntegerField())
+    errors = serializers.ListField(child=serializers.DictField())
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.CharField()
 
 
 def job_body(job: BulkJob) -> dict[str, Any]:
@@ -99,12 +111,20 @@ class RecordViewSet(WorkspaceViewSet):
         return self.list_response(self.list_queryset(expression), self.serialize_many)
 
     # --- bulk-update / bulk-delete ---------------------------------------------------------
-    @extend_schema(request=BulkSerializer, summary="Update many records (ids inline, or a job)")
+    @extend_schema(
+        request=BulkSerializer,
+        responses={200: dict, 202: BulkJobSerializer},
+        summary="Update many records (ids inline, or a job)",
+    )
     @action(detail=False, methods=["post"], url_path="bulk-update")
     def bulk_update(self, request: Request) -> Response:
         return self._bulk(BulkOperation.UPDATE)
 
-    @extend_schema(request=BulkSerializer, summary="Delete many records (ids inline, or a job)")
+    @extend_schema(
+        request=BulkSerializer,
+        responses={200: dict, 202: BulkJobSerializer},
+        summary="Delete many records (ids inline, or a job)",
+    )
     @action(detail=False, methods=["post"], url_path="bulk-delete")
     def bulk_delete(self, request: Request) -> Response:
         return self._bulk(BulkOperation.DELETE)
@@ -182,6 +202,7 @@ class BulkJobViewSet(WorkspaceViewSet):
     """``GET /bulk-jobs/{id}``: progress of a bulk update or delete."""
 
     model = BulkJob
+    serializer_class = BulkJobSerializer
 
     def required_scope(self, request: Request) -> None:
         return None  # the job's own object type decides, below

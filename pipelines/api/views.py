@@ -18,7 +18,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.pagination import _encode, clamp_limit, paginate, parse_sort
+from accounts.api.pagination import clamp_limit, encode_cursor, paginate, parse_sort
 from accounts.api.serializers import check_fields
 from accounts.models import User
 from accounts.services.common import ConflictError, ServiceError
@@ -315,7 +315,7 @@ class PipelineViewSet(RecordViewSet):
                 rows = grouped.get(stage.pk, [])
                 has_more = len(rows) > limit
                 rows = rows[:limit]
-                next_cursor = _encode([rows[-1].position, rows[-1].pk]) if has_more else None
+                next_cursor = encode_cursor([rows[-1].position, rows[-1].pk]) if has_more else None
                 pages[stage.pk] = (rows, next_cursor, has_more)
         now = timezone.now()
         card = DealCardSerializer()
@@ -372,7 +372,7 @@ class PipelineViewSet(RecordViewSet):
                 has_more = len(rows) > limit
                 rows = rows[:limit]
                 next_cursor = (
-                    _encode([rows[-1]._stage_position, rows[-1].position, rows[-1].pk])
+                    encode_cursor([rows[-1]._stage_position, rows[-1].position, rows[-1].pk])
                     if has_more
                     else None
                 )
