@@ -13,6 +13,16 @@ COLLECTION = {"get": "list", "post": "create"}
 urlpatterns = [
     path("companies", CompanyViewSet.as_view(COLLECTION), name="company-list"),
     path("companies/query", CompanyViewSet.as_view({"post": "query"}), name="company-query"),
+    path(
+        "companies/bulk-update",
+        CompanyViewSet.as_view({"post": "bulk_update"}),
+        name="company-bulk-update",
+    ),
+    path(
+        "companies/bulk-delete",
+        CompanyViewSet.as_view({"post": "bulk_delete"}),
+        name="company-bulk-delete",
+    ),
     path("companies/<str:pk>", CompanyViewSet.as_view(DETAIL), name="company-detail"),
     path(
         "companies/<str:pk>/contacts",

@@ -43,6 +43,16 @@ urlpatterns = [
     ),
     path("deals", views.DealViewSet.as_view({"get": "list", "post": "create"}), name="deal-list"),
     path("deals/query", views.DealViewSet.as_view({"post": "query"}), name="deal-query"),
+    path(
+        "deals/bulk-update",
+        views.DealViewSet.as_view({"post": "bulk_update"}),
+        name="deal-bulk-update",
+    ),
+    path(
+        "deals/bulk-delete",
+        views.DealViewSet.as_view({"post": "bulk_delete"}),
+        name="deal-bulk-delete",
+    ),
     path("deals/<str:pk>", views.DealViewSet.as_view(DETAIL), name="deal-detail"),
     path("deals/<str:pk>/move", views.DealViewSet.as_view({"post": "move"}), name="deal-move"),
     path(

@@ -138,3 +138,37 @@ def test_another_workspaces_job_is_404(api, make_client, other_workspace):
         "/api/v1/contacts/bulk-delete", {"query": {"status": {"is": "churned"}}}, format="json"
     ).json()
     assert_error(api.get(job["url"]), 404)
+
+
+def test_companies_and_deals_have_the_same_bulk_endpoints(api, workspace, user):
+    from pipelines.models import Deal
+    from tests.factories import CompanyFactory, DealFactory
+
+    companies = CompanyFactory.create_batch(2, workspace=workspace)
+    response = api.post(
+        "/api/v1/companies/bulk-update",
+        {"ids": [str(c.pk) for c in companies], "set": {"lifecycle": "inactive"}},
+        format="json",
+    )
+    assert response.json() == {"updated": 2, "failed": 0, "errors": []}
+    deals = DealFactory.create_batch(2, workspace=workspace)
+    response = api.post(
+        "/api/v1/deals/bulk-update",
+        {"ids": [str(d.pk) for d in deals], "set": {"owner": str(user.pk)}},
+        format="json",
+    )
+    assert response.json()["updated"] == 2
+    assert set(
+        Deal.objects.filter(pk__in=[d.pk for d in deals]).values_list("owner_id", flat=True)
+    ) == {user.pk}
+    response = api.post("/api/v1/deals/bulk-delete", {"ids": [str(deals[0].pk)]}, format="json")
+    assert response.json() == {"deleted": 1, "failed": 0, "errors": []}
+    assert_error(
+        api.post(
+            "/api/v1/deals/bulk-update",
+            {"ids": [str(deals[1].pk)], "set": {"status": "won"}},
+            format="json",
+        ),
+        400,
+        field="set",
+    )
