@@ -8,7 +8,7 @@ BASE_PYTHON := $(shell (command -v pyenv >/dev/null 2>&1 && PYENV_VERSION=$(PY_V
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test lint format bench clean stop-embedded
+.PHONY: run test lint format clean stop-embedded
 
 $(PY):
 	$(BASE_PYTHON) -m venv $(VENV)
