@@ -249,7 +249,7 @@ if not DEBUG:
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "accounts.api.schema.CrmAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.api.authentication.ApiKeyAuthentication",
         "accounts.api.authentication.WorkspaceSessionAuthentication",

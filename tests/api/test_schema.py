@@ -113,3 +113,16 @@ def test_every_contract_route_is_in_the_schema(schema, method, path):
 def test_docs_page_renders(client):
     response = client.get("/api/docs/")
     assert response.status_code == 200
+
+
+def test_operations_name_their_scope_and_error_responses(schema):
+    operation = schema["paths"]["/api/v1/contacts/{id}"]["patch"]
+    assert {"apiKey": ["contacts:write"]} in operation["security"]
+    for code in ("400", "401", "403", "404", "409", "412"):
+        assert operation["responses"][code]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
+    listing = schema["paths"]["/api/v1/contacts"]["get"]["responses"]["200"]
+    ref = listing["content"]["application/json"]["schema"]["$ref"]
+    body = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert set(body["properties"]) == {"data", "meta"}
