@@ -13,6 +13,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("", include("crm.web.records_urls")),
+    path("", include("crm.web.search_urls")),
+    path("settings/", include("crm.web.settings_urls")),
+    path("", include("pipelines.web.board_urls")),
+    path("", include("pipelines.web.deal_urls")),
+    path("", include("pipelines.web.dashboard_urls")),
     path("admin/", admin.site.urls),
     path("api/", include("crm.api_urls")),
 ]
