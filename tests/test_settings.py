@@ -37,6 +37,8 @@ def test_check_deploy_passes_without_warnings_in_production():
         "CSRF_TRUSTED_ORIGINS": "https://crm.example.com",
         "EMAIL_URL": "submission://mailer:secret@smtp.example.com:587",
     }
+    # the browser tests' async-safety escape hatch must not leak into "production"
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 

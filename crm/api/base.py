@@ -88,6 +88,9 @@ class RecordViewSet(WorkspaceViewSet):
             if raw:
                 expression = raw
         if expression is not None:
+            if not self.object_type:
+                # Only contacts, companies and deals have a query language.
+                raise ValidationError({"query": ["This collection does not take a query."]})
             queryset = queryset.filter(
                 compile_query(
                     expression,

@@ -1,3 +1,43 @@
-"""Page URLs of this part of the web app (included from crm/urls.py)."""
+"""Page URLs of this part of the web app (included from crm/urls.py under /settings/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from crm.web import settings as views
+from crm.web import settings_pipelines as pipeline_views
+from crm.web import settings_schema as schema_views
+
+app_name = "settings"
+
+urlpatterns = [
+    path("", views.settings_index, name="index"),
+    path("workspace/", views.workspace_settings, name="workspace"),
+    path("members/", views.members, name="members"),
+    path("members/<uuid:membership_id>/role/", views.member_role, name="member_role"),
+    path("members/<uuid:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path("custom-fields/", schema_views.custom_fields, name="custom_fields"),
+    path(
+        "custom-fields/<uuid:field_id>/delete/",
+        schema_views.custom_field_remove,
+        name="custom_field_delete",
+    ),
+    path("tags/", schema_views.tags, name="tags"),
+    path("tags/<uuid:tag_id>/", schema_views.tag_edit, name="tag_edit"),
+    path("tags/<uuid:tag_id>/delete/", schema_views.tag_remove, name="tag_delete"),
+    path("api-keys/", views.api_keys, name="api_keys"),
+    path("api-keys/<uuid:key_id>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
+    path("pipelines/", pipeline_views.pipelines, name="pipelines"),
+    path(
+        "pipelines/<uuid:pipeline_id>/rename/",
+        pipeline_views.pipeline_rename,
+        name="pipeline_rename",
+    ),
+    path("pipelines/<uuid:pipeline_id>/stages/", pipeline_views.stage_add, name="stage_add"),
+    path(
+        "pipelines/<uuid:pipeline_id>/reorder/",
+        pipeline_views.stages_reorder,
+        name="stages_reorder",
+    ),
+    path("stages/<uuid:stage_id>/", pipeline_views.stage_edit, name="stage_edit"),
+    path("stages/<uuid:stage_id>/move/", pipeline_views.stage_move, name="stage_move"),
+    path("stages/<uuid:stage_id>/delete/", pipeline_views.stage_remove, name="stage_delete"),
+]

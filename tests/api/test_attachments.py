@@ -102,6 +102,11 @@ def test_list_and_delete(api, workspace):
     assert api.get("/api/v1/attachments").json()["data"] == []
 
 
+def test_list_with_a_query_expression_is_400_not_500(api):
+    # Found by tests/api/test_fuzz.py: only contacts, companies and deals have a query language.
+    assert_error(api.get("/api/v1/attachments", {"query": "0"}), 400, field="query")
+
+
 def test_list_query_count_does_not_grow(api, workspace):
     contact = ContactFactory(workspace=workspace)
     api.get("/api/v1/me")
