@@ -29,6 +29,7 @@ from crm.web.records_common import (
     Column,
     apply_service_errors,
     can_write,
+    confirm_delete,
     custom_field_rows,
     is_htmx,
     list_context,
@@ -301,21 +302,14 @@ def contact_summary(request: HttpRequest, pk: Any) -> HttpResponse:
 @workspace_page
 def contact_delete_view(request: HttpRequest, pk: Any) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.for_workspace(request.workspace), pk=pk)
-    actor = require_writer(request)
-    if request.method == "POST":
-        name = contact.display_name
-        contact_delete(contact=contact, actor=actor)
-        messages.success(request, f"{name} deleted.")
-        return redirect("crm:contact_list")
-    return render(
+    return confirm_delete(
         request,
-        "crm/record_confirm_delete.html",
-        {
-            "record_name": contact.display_name,
-            "kind": "contact",
-            "consequence": "Its notes, tasks, activities and timeline are deleted with it.",
-            "cancel_url": reverse("crm:contact_detail", args=[contact.pk]),
-        },
+        name=contact.display_name,
+        kind="contact",
+        consequence="Its notes, tasks, activities and timeline are deleted with it.",
+        delete=lambda actor: contact_delete(contact=contact, actor=actor),
+        list_url=reverse("crm:contact_list"),
+        cancel_url=reverse("crm:contact_detail", args=[contact.pk]),
     )
 
 
@@ -426,22 +420,15 @@ def company_summary(request: HttpRequest, pk: Any) -> HttpResponse:
 @workspace_page
 def company_delete_view(request: HttpRequest, pk: Any) -> HttpResponse:
     company = get_object_or_404(Company.objects.for_workspace(request.workspace), pk=pk)
-    actor = require_writer(request)
-    if request.method == "POST":
-        name = company.name
-        company_delete(company=company, actor=actor)
-        messages.success(request, f"{name} deleted.")
-        return redirect("crm:company_list")
-    return render(
+    return confirm_delete(
         request,
-        "crm/record_confirm_delete.html",
-        {
-            "record_name": company.name,
-            "kind": "company",
-            "consequence": (
-                "Its notes, tasks and timeline are deleted with it; its people stay, "
-                "without the link to it."
-            ),
-            "cancel_url": reverse("crm:company_detail", args=[company.pk]),
-        },
+        name=company.name,
+        kind="company",
+        consequence=(
+            "Its notes, tasks and timeline are deleted with it; its people stay, "
+            "without the link to it."
+        ),
+        delete=lambda actor: company_delete(company=company, actor=actor),
+        list_url=reverse("crm:company_list"),
+        cancel_url=reverse("crm:company_detail", args=[company.pk]),
     )

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from accounts.api.pagination import decode_cursor, encode_cursor, paginate, parse_sort
@@ -305,3 +306,26 @@ def timeline_context(
         "subject_type": subject_type,
         "subject_id": subject_id,
     }
+
+
+def confirm_delete(
+    request: HttpRequest,
+    *,
+    name: str,
+    kind: str,
+    consequence: str,
+    delete: Callable[[Actor], None],
+    list_url: str,
+    cancel_url: str,
+) -> HttpResponse:
+    """GET asks first; POST deletes through ``delete(actor)`` and returns to the list."""
+    actor = require_writer(request)
+    if request.method == "POST":
+        delete(actor)
+        messages.success(request, f"{name} deleted.")
+        return redirect(list_url)
+    return render(
+        request,
+        "crm/record_confirm_delete.html",
+        {"record_name": name, "kind": kind, "consequence": consequence, "cancel_url": cancel_url},
+    )

@@ -18,6 +18,7 @@ from crm.web.records import record_context, split_tags, summary_edit
 from crm.web.records_common import (
     Column,
     apply_service_errors,
+    confirm_delete,
     list_context,
     member_choices,
     require_writer,
@@ -195,19 +196,12 @@ def deal_summary(request: HttpRequest, pk: Any) -> HttpResponse:
 @workspace_page
 def deal_delete_view(request: HttpRequest, pk: Any) -> HttpResponse:
     deal = get_object_or_404(Deal.objects.for_workspace(request.workspace), pk=pk)
-    actor = require_writer(request)
-    if request.method == "POST":
-        title = deal.title
-        deal_delete(deal=deal, actor=actor)
-        messages.success(request, f"{title} deleted.")
-        return redirect("pipelines:deal_list")
-    return render(
+    return confirm_delete(
         request,
-        "crm/record_confirm_delete.html",
-        {
-            "record_name": deal.title,
-            "kind": "deal",
-            "consequence": "Its notes, tasks, activities, stage history and timeline go with it.",
-            "cancel_url": reverse("pipelines:deal_detail", args=[deal.pk]),
-        },
+        name=deal.title,
+        kind="deal",
+        consequence="Its notes, tasks, activities, stage history and timeline go with it.",
+        delete=lambda actor: deal_delete(deal=deal, actor=actor),
+        list_url=reverse("pipelines:deal_list"),
+        cancel_url=reverse("pipelines:deal_detail", args=[deal.pk]),
     )
