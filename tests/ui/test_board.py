@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.services.common import Actor
 from crm.services.companies import company_create
@@ -120,9 +121,10 @@ def test_dropping_on_lost_asks_for_a_reason(signed_in, ui_user):
     dialog = page.locator("[data-lost-dialog]")
     dialog.get_by_text("Why was").wait_for()
     dialog.get_by_role("button", name="Cancel").click()
-    assert (
-        _column(page, stages["Negotiation"]).get_by_role("heading", name="Hooli trial").count() == 1
-    )
+    # (the card travels back asynchronously: wait for it rather than count at once)
+    expect(
+        _column(page, stages["Negotiation"]).get_by_role("heading", name="Hooli trial")
+    ).to_have_count(1)
     assert Deal.objects.get(pk=deals["Hooli trial"].pk).status == "open"
 
     # Confirm with a reason
