@@ -33,10 +33,19 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
-from accounts.models import ApiKey, IdempotencyKey, Membership, Role, User, Workspace
+from accounts.models import (
+    ApiKey,
+    IdempotencyKey,
+    Invitation,
+    Membership,
+    Role,
+    User,
+    Workspace,
+)
 from accounts.scopes import ALL_SCOPES
 from accounts.services.api_keys import api_key_create, api_key_revoke
 from accounts.services.common import Actor, ConflictError, ServiceError
+from accounts.services.invitations import invitation_revoke
 from accounts.services.workspaces import (
     membership_add,
     membership_remove,
@@ -864,6 +873,66 @@ class ApiKeyAdmin(ServiceAdmin):
         for key in queryset:
             api_key_revoke(api_key=key)
         self.message_user(request, f"Revoked {len(queryset)} key(s).")
+
+
+# --- Invitations --------------------------------------------------------------------------------
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ServiceAdmin):
+    """Invitations are sent from Settings → Members (the link exists only in the email), so
+    here they are only looked at, and revoked."""
+
+    list_display = (
+        "email",
+        "workspace",
+        "role",
+        "status",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    )
+    list_select_related = ("workspace", "invited_by")
+    list_filter = (("workspace", admin.RelatedOnlyFieldListFilter), "role")
+    search_fields = ("email",)
+    date_hierarchy = "created_at"
+    actions = ("revoke",)
+    fields = (
+        "workspace",
+        "email",
+        "role",
+        "status",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="status")
+    def status(self, obj):
+        return obj.get_status_display()
+
+    def service_update(self, request, obj, form, formsets, actor):
+        return obj
+
+    @admin.action(description="Revoke the selected invitations", permissions=["change"])
+    def revoke(self, request, queryset):
+        # Superusers act as owners wherever they are; staff with the role they have.
+        actor = Actor(user=request.user, role=Role.OWNER if request.user.is_superuser else None)
+        invitations = list(queryset.select_related("workspace"))
+        for invitation in invitations:
+            self.run_service(lambda i=invitation: invitation_revoke(invitation=i, actor=actor))
+        self.message_user(request, f"Revoked {len(invitations)} invitation(s).")
 
 
 @admin.register(IdempotencyKey)

@@ -6,7 +6,8 @@ import uuid
 
 from django.core.exceptions import ValidationError
 
-from accounts.models import Membership, User, Workspace
+from accounts.models import Invitation, Membership, User, Workspace
+from accounts.models.api_keys import hash_secret
 
 
 def workspace_member(
@@ -28,3 +29,22 @@ def workspace_member(
 
 def user_workspaces(*, user: User) -> list[Workspace]:
     return [m.workspace for m in Membership.objects.filter(user=user).select_related("workspace")]
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """The invitation a link's token opens, whatever its state, or None."""
+    return (
+        Invitation.objects.select_related("workspace", "invited_by")
+        .filter(token_hash=hash_secret(token))
+        .first()
+    )
+
+
+def invitation_list_open(*, workspace: Workspace) -> list[Invitation]:
+    """Invitations not yet accepted or revoked (expired ones included, to be resent)."""
+    return list(
+        Invitation.objects.for_workspace(workspace)
+        .open()
+        .select_related("invited_by")
+        .order_by("-created_at")
+    )

@@ -94,3 +94,12 @@ def render_markdown(text: str) -> str:
         url_schemes={"http", "https", "mailto", "tel"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A cell for a CSV a person may open in Excel: text that would start a formula
+    (``=cmd|…``, ``+``, ``-``, ``@``, tab, CR) gets a leading apostrophe, so it stays text."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text

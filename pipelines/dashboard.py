@@ -4,14 +4,16 @@ Imported once from ``PipelinesConfig.ready()``: importing registers the deal sea
 (``crm.search``) and the deal dashboard section (``crm.dashboard``), since ``crm`` may not
 import ``pipelines``.
 
-Money: deals carry their own currency and nothing converts between currencies, so every
-``value`` sums only the deals in the workspace's default currency (named as ``currency``);
-counts cover every deal.
+Money: deals carry their own currency and nothing converts between currencies (there is no
+rate table), so every ``value`` sums only the deals in the workspace's default currency (named
+as ``currency``); counts cover every deal. ``other_currency_values`` gives the dashboard page
+the rest, summed per currency, to show beside them.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -151,8 +153,8 @@ def _closed(request: DashboardRequest, pipeline: Pipeline, currency: str) -> dic
 def _conversion(
     request: DashboardRequest, pipeline: Pipeline, stages: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """For each open stage: of the deals that ever entered it (stage history), how many later
-    entered a later open stage of this pipeline or a won stage."""
+    """For each open stage: of the deals that entered it within the period (stage history),
+    how many later (up to now) entered a later open stage of this pipeline or a won stage."""
     later = StageHistory.objects.filter(
         deal_id=OuterRef("deal_id"),
         entered_at__gt=OuterRef("entered_at"),
@@ -163,7 +165,12 @@ def _conversion(
     )
     rows = (
         StageHistory.objects.for_workspace(request.workspace)
-        .filter(stage__pipeline=pipeline, stage__kind=StageKind.OPEN)
+        .filter(
+            stage__pipeline=pipeline,
+            stage__kind=StageKind.OPEN,
+            entered_at__gte=request.start,
+            entered_at__lt=request.end,
+        )
         .annotate(moved_on=Exists(later))
         .values("stage_id")
         .annotate(
@@ -204,6 +211,42 @@ def deal_figures(request: DashboardRequest) -> dict[str, Any]:
         **_closed(request, pipeline, currency),
         "conversion_by_stage": _conversion(request, pipeline, stages),
     }
+
+
+def other_currency_values(
+    request: DashboardRequest, pipeline_id: str, currency: str
+) -> dict[str, dict[str, dict[str, Decimal]]]:
+    """What ``deal_figures`` leaves out of its values: the amounts of the pipeline's deals in
+    currencies other than ``currency``, summed per currency (never converted), by stage and
+    for the deals won and lost in the period. Two queries.
+
+    ``{"stages": {stage_id: {code: sum}}, "won": {code: sum}, "lost": {code: sum}}``; only
+    currencies with an amount appear."""
+    deals = (
+        Deal.objects.for_workspace(request.workspace)
+        .filter(pipeline_id=pipeline_id, amount__isnull=False)
+        .exclude(currency=currency)
+        .order_by()
+    )
+    stages: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for row in (
+        deals.values("stage_id", "currency").annotate(value=Sum("amount")).order_by("currency")
+    ):
+        stages[str(row["stage_id"])][row["currency"]] = row["value"]
+    closed: dict[str, dict[str, Decimal]] = {DealStatus.WON: {}, DealStatus.LOST: {}}
+    rows = (
+        deals.filter(
+            status__in=[DealStatus.WON, DealStatus.LOST],
+            closed_at__gte=request.start,
+            closed_at__lt=request.end,
+        )
+        .values("status", "currency")
+        .annotate(value=Sum("amount"))
+        .order_by("currency")
+    )
+    for row in rows:
+        closed[row["status"]][row["currency"]] = row["value"]
+    return {"stages": dict(stages), "won": closed[DealStatus.WON], "lost": closed[DealStatus.LOST]}
 
 
 register_dashboard_section(deal_figures)

@@ -218,3 +218,21 @@ class ApiKeyFactory(factory.django.DjangoModelFactory):
     prefix = factory.Sequence(lambda n: f"{n:08d}")
     secret_hash = "0" * 64
     scopes = factory.LazyFunction(lambda: ["crm:read"])
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    """An open invitation (its token unknown: tests that open the link use the service)."""
+
+    class Meta:
+        model = "accounts.Invitation"
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    role = Role.MEMBER
+    token_hash = factory.Sequence(lambda n: f"{n:064x}")
+
+    @factory.lazy_attribute
+    def expires_at(self):
+        from accounts.models import INVITATION_LIFETIME
+
+        return timezone.now() + INVITATION_LIFETIME

@@ -17,7 +17,6 @@ from accounts.services.common import ServiceError
 from crm.api.filters import CompanyFilter, ContactFilter
 from crm.models import (
     Company,
-    CompanyMembership,
     Contact,
     ContactStatus,
     Relationship,
@@ -25,6 +24,7 @@ from crm.models import (
 )
 from crm.services.companies import company_create, company_delete, company_update
 from crm.services.contacts import contact_create, contact_delete, contact_update
+from crm.web.lists import ListSpec, created_column, list_page, owner_column, tags_column
 from crm.web.records_common import (
     Column,
     apply_service_errors,
@@ -32,12 +32,12 @@ from crm.web.records_common import (
     confirm_delete,
     custom_field_rows,
     is_htmx,
-    list_context,
     member_choices,
     require_writer,
     timeline_context,
     workspace_page,
 )
+from crm.web.records_related import company_related_context, contact_related_context
 from crm.web.records_timeline import composer_forms
 
 CONTACT_SORTS = {
@@ -56,6 +56,74 @@ COMPANY_SORTS = {
     "created": "created_at",
     "id": "id",
 }
+
+
+CONTACT_LIST = ListSpec(
+    object_type=SubjectType.CONTACT,
+    noun="contact",
+    plural="contacts",
+    url_prefix="crm:contact",
+    template="crm/contacts/list.html",
+    queryset=lambda workspace: Contact.objects.for_workspace(workspace).select_related(
+        "company", "owner"
+    ),
+    filterset_class=ContactFilter,
+    sorts=CONTACT_SORTS,
+    default_sort="-created",
+    columns=(
+        Column("name", "Name", "name", value=lambda r: r.display_name, required=True),
+        Column("email", "Email", "email", value=lambda r: r.email),
+        Column("job_title", "Job title", value=lambda r: r.job_title, default=False),
+        Column("company", "Company", "company", value=lambda r: r.company and r.company.name),
+        Column("status", "Status", "status", value=lambda r: r.get_status_display()),
+        Column("source", "Source", value=lambda r: r.get_source_display(), default=False),
+        owner_column(),
+        tags_column(),
+        Column(
+            "last_activity",
+            "Last activity",
+            value=lambda r: r.last_activity_at,
+            default=False,
+        ),
+        created_column(),
+    ),
+    filter_choices=lambda workspace: {"status_choices": ContactStatus.choices},
+    has_lists=True,
+)
+
+COMPANY_LIST = ListSpec(
+    object_type=SubjectType.COMPANY,
+    noun="company",
+    plural="companies",
+    url_prefix="crm:company",
+    template="crm/companies/list.html",
+    queryset=lambda workspace: Company.objects.for_workspace(workspace).select_related("owner"),
+    filterset_class=CompanyFilter,
+    sorts=COMPANY_SORTS,
+    default_sort="name",
+    columns=(
+        Column("name", "Name", "name", value=lambda r: r.name, required=True),
+        Column("domain", "Domain", "domain", value=lambda r: r.domain),
+        Column("industry", "Industry", "industry", value=lambda r: r.industry),
+        Column(
+            "relationship",
+            "Relationship",
+            "relationship",
+            value=lambda r: r.get_relationship_display(),
+        ),
+        Column("lifecycle", "Lifecycle", value=lambda r: r.get_lifecycle_display(), default=False),
+        Column("size", "Employees", value=lambda r: r.size, default=False),
+        Column("annual_revenue", "Annual revenue", value=lambda r: r.annual_revenue, default=False),
+        owner_column(),
+        tags_column(),
+        created_column(),
+    ),
+    filter_choices=lambda workspace: {"relationship_choices": Relationship.choices},
+    has_lists=True,
+    delete_consequence=(
+        "Their notes, tasks and timeline go with them; their people stay, without the link."
+    ),
+)
 
 
 def split_tags(value: str) -> list[str]:
@@ -127,29 +195,7 @@ class CompanySummaryForm(forms.Form):
 
 @workspace_page
 def contact_list(request: HttpRequest) -> HttpResponse:
-    queryset = (
-        Contact.objects.for_workspace(request.workspace)
-        .select_related("company", "owner")
-        .prefetch_related("tags")
-    )
-    context = list_context(
-        request,
-        queryset=queryset,
-        filterset_class=ContactFilter,
-        sorts=CONTACT_SORTS,
-        default_sort="-created",
-        columns=[
-            Column("Name", "name"),
-            Column("Email", "email"),
-            Column("Company", "company"),
-            Column("Status", "status"),
-            Column("Owner"),
-            Column("Tags"),
-            Column("Created", "created"),
-        ],
-    )
-    context["status_choices"] = ContactStatus.choices
-    return render(request, "crm/contacts/list.html", context)
+    return list_page(request, CONTACT_LIST)
 
 
 @workspace_page
@@ -180,7 +226,11 @@ def contact_create_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "crm/contacts/form.html",
-        {"form": form, "title": "New contact", "cancel_url": reverse("crm:contact_list")},
+        {
+            "form": form,
+            "title": "New contact",
+            "cancel_url": reverse("crm:contact_list"),
+        },
     )
 
 
@@ -192,13 +242,6 @@ def _contact(request: HttpRequest, pk: Any) -> Contact:
             "tags",
             "phones",
             Prefetch("emails", to_attr="email_rows"),
-            Prefetch(
-                "memberships",
-                queryset=CompanyMembership.objects.select_related("company").order_by(
-                    "-is_primary", "company__name"
-                ),
-                to_attr="company_links",
-            ),
         ),
         pk=pk,
     )
@@ -207,14 +250,9 @@ def _contact(request: HttpRequest, pk: Any) -> Contact:
 @workspace_page
 def contact_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     contact = _contact(request, pk)
-    deals = list(
-        contact.deal_links.select_related("deal__stage", "deal__company").order_by(
-            "-deal__created_at"
-        )[:50]
-    )
     context = {
         "record": contact,
-        "deal_links": deals,
+        **contact_related_context(request, contact),
         "summary_form": None,
         **record_context(request, SubjectType.CONTACT, contact),
     }
@@ -318,29 +356,7 @@ def contact_delete_view(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @workspace_page
 def company_list(request: HttpRequest) -> HttpResponse:
-    queryset = (
-        Company.objects.for_workspace(request.workspace)
-        .select_related("owner")
-        .prefetch_related("tags")
-    )
-    context = list_context(
-        request,
-        queryset=queryset,
-        filterset_class=CompanyFilter,
-        sorts=COMPANY_SORTS,
-        default_sort="name",
-        columns=[
-            Column("Name", "name"),
-            Column("Domain", "domain"),
-            Column("Industry", "industry"),
-            Column("Relationship", "relationship"),
-            Column("Owner"),
-            Column("Tags"),
-            Column("Created", "created"),
-        ],
-    )
-    context["relationship_choices"] = Relationship.choices
-    return render(request, "crm/companies/list.html", context)
+    return list_page(request, COMPANY_LIST)
 
 
 @workspace_page
@@ -369,7 +385,11 @@ def company_create_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "crm/companies/form.html",
-        {"form": form, "title": "New company", "cancel_url": reverse("crm:company_list")},
+        {
+            "form": form,
+            "title": "New company",
+            "cancel_url": reverse("crm:company_list"),
+        },
     )
 
 
@@ -381,16 +401,10 @@ def company_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         .prefetch_related("tags", "phones"),
         pk=pk,
     )
-    people = list(
-        CompanyMembership.objects.for_workspace(request.workspace)
-        .filter(company=company)
-        .select_related("contact")
-        .order_by("contact__last_name", "contact__first_name")[:100]
-    )
     deals = list(company.deals.select_related("stage").order_by("-created_at")[:50])
     context = {
         "record": company,
-        "people": people,
+        **company_related_context(request, company),
         "deals": deals,
         **record_context(request, SubjectType.COMPANY, company),
     }

@@ -18,12 +18,18 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import F, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from accounts.api.pagination import decode_cursor, encode_cursor, paginate, parse_sort
+from accounts.api.pagination import (
+    SortKey,
+    decode_cursor,
+    encode_cursor,
+    paginate,
+    parse_sort,
+)
 from accounts.models import Role
 from accounts.services.common import Actor, ServiceError
 from crm.api.filters import apply_filters
@@ -101,8 +107,21 @@ def is_htmx(request: HttpRequest) -> bool:
 
 @dataclass(frozen=True)
 class Column:
+    """A column of a record list, built in or a custom field.
+
+    ``value`` gives the cell as plain data (text, a number, a date) for the CSV export;
+    ``field`` is the CustomField a custom column shows; ``prefetch`` is a relation the
+    column reads, prefetched only while the column is shown.
+    """
+
+    key: str
     label: str
     sort: str | None = None  # the sort name, if the column sorts
+    value: Callable[[Any], Any] | None = None
+    default: bool = True  # shown until the user chooses columns
+    required: bool = False  # the record's name: always shown
+    prefetch: str | None = None
+    field: Any = None
 
 
 class _ApiParams:
@@ -110,6 +129,34 @@ class _ApiParams:
 
     def __init__(self, params: Any) -> None:
         self.query_params = params
+
+
+def filter_and_sort(
+    params: QueryDict,
+    *,
+    queryset: QuerySet,
+    filterset_class: type,
+    sorts: dict[str, str],
+    default_sort: str,
+    user: Any,
+) -> tuple[QuerySet, list[SortKey]]:
+    """The list's filters and sort keys applied the way the page and the export share.
+
+    Raises rest_framework's ValidationError naming a bad filter or sort.
+    """
+    filtered = apply_filters(filterset_class, queryset, params, user)
+    keys = parse_sort(params.get("sort"), allowed=sorts, default=default_sort)
+    return filtered, keys
+
+
+def sorted_by(queryset: QuerySet, keys: list[SortKey]) -> QuerySet:
+    """``queryset`` in the order of ``keys``, NULLs last both ways (as ``paginate`` pages)."""
+    return queryset.order_by(
+        *(
+            F(k.path).desc(nulls_last=True) if k.descending else F(k.path).asc(nulls_last=True)
+            for k in keys
+        )
+    )
 
 
 def list_context(
@@ -120,21 +167,34 @@ def list_context(
     sorts: dict[str, str],
     default_sort: str,
     columns: list[Column],
+    params: QueryDict | None = None,
+    base_url: str = "",
 ) -> dict[str, Any]:
-    """Rows of one page with the filters, sort headers and the next-page link."""
-    params = request.GET.copy()
-    params["limit"] = str(PAGE_SIZE)
+    """Rows of one page with the filters, sort headers and the next-page link.
+
+    ``params`` are the list's query parameters (the request's GET unless given: a bulk
+    action re-renders the list it was posted from, so links start with ``base_url``).
+    """
+    params = request.GET if params is None else params
+    page_params = params.copy()
+    page_params["limit"] = str(PAGE_SIZE)
     errors: list[str] = []
     rows: list[Any] = []
     meta: dict[str, Any] = {}
     try:
-        filtered = apply_filters(filterset_class, queryset, params, request.user)
-        keys = parse_sort(params.get("sort"), allowed=sorts, default=default_sort)
-        page = paginate(filtered, _ApiParams(params), keys)
+        filtered, keys = filter_and_sort(
+            page_params,
+            queryset=queryset,
+            filterset_class=filterset_class,
+            sorts=sorts,
+            default_sort=default_sort,
+            user=request.user,
+        )
+        page = paginate(filtered, _ApiParams(page_params), keys)
         rows, meta = page.rows, page.meta
     except ApiValidationError as error:
         errors = _flatten(error.detail)
-    current = (request.GET.get("sort") or default_sort).split(",")[0]
+    current = (params.get("sort") or default_sort).split(",")[0]
     headers = []
     for column in columns:
         header: dict[str, Any] = {"label": column.label, "sort": column.sort, "state": None}
@@ -147,31 +207,30 @@ def list_context(
                 target = column.sort
             else:
                 target = column.sort
-            header["url"] = "?" + _query(request, sort=target, cursor=None)
+            header["url"] = f"{base_url}?" + _query(params, sort=target, cursor=None)
         headers.append(header)
     next_url = None
     if meta.get("next_cursor"):
-        next_url = "?" + _query(request, cursor=meta["next_cursor"])
-    filtered_by = any(
-        request.GET.get(k) for k in request.GET if k not in ("sort", "cursor", "limit")
-    )
+        next_url = f"{base_url}?" + _query(params, cursor=meta["next_cursor"])
+    filtered_by = any(params.get(k) for k in params if k not in ("sort", "cursor", "limit"))
     return {
         "rows": rows,
         "meta": meta,
         "list_errors": errors,
         "headers": headers,
+        "columns": columns,
         "next_url": next_url,
         "is_filtered": filtered_by,
-        "is_later_page": bool(request.GET.get("cursor")),
-        "first_page_url": "?" + _query(request, cursor=None),
+        "is_later_page": bool(params.get("cursor")),
+        "first_page_url": f"{base_url}?" + _query(params, cursor=None),
         "members": member_choices(request.workspace),
-        "params": request.GET,
+        "params": params,
         "can_write": can_write(request),
     }
 
 
-def _query(request: HttpRequest, **changes: Any) -> str:
-    params = request.GET.copy()
+def _query(params: QueryDict, **changes: Any) -> str:
+    params = params.copy()
     for key, value in changes.items():
         if value is None:
             params.pop(key, None)

@@ -17,10 +17,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import ApiKey, Membership, Role
+from accounts.forms import add_service_errors
+from accounts.models import ApiKey, Invitation, Membership, Role
 from accounts.scopes import ALL_SCOPES, UMBRELLA_SCOPES
+from accounts.selectors import invitation_list_open
 from accounts.services.api_keys import MAX_EXPIRY_DAYS, api_key_create, api_key_revoke
-from accounts.services.common import PermissionDenied, ServiceError, ValidationError
+from accounts.services.common import Actor, PermissionDenied, ServiceError, ValidationError
+from accounts.services.invitations import invitation_create, invitation_revoke
 from accounts.services.workspaces import (
     membership_remove,
     membership_update_role,
@@ -42,20 +45,6 @@ def settings_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., 
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def add_service_errors(form: forms.Form, error: Exception) -> None:
-    """Put a service's ValidationError/ServiceError next to the fields it names."""
-    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    elif isinstance(error, ValidationError):
-        form.add_error(None, error.messages)
-    elif isinstance(error, ServiceError):
-        field = getattr(error, "field", None)
-        form.add_error(field if field in form.fields else None, error.message)
-    else:  # pragma: no cover - callers pass only the two kinds above
-        raise error
 
 
 def is_fetch(request: HttpRequest) -> bool:
@@ -209,7 +198,40 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
 # --- Members ------------------------------------------------------------------------------------
 
 
-def _members_page(request: HttpRequest, *, status: int = 200, errors: dict | None = None):
+class InvitationForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        widget=forms.EmailInput(
+            attrs={
+                "class": "input",
+                "autocomplete": "off",
+                "autocapitalize": "none",
+                "placeholder": "name@company.com",
+            }
+        ),
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+    def __init__(self, *args, inviter_role: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if inviter_role != Role.OWNER:
+            # Only owners make owners; an admin's forged "owner" is an invalid choice.
+            self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
+        self.fields["role"].widget.attrs["class"] = "input"
+
+
+def _invitation_form(request: HttpRequest, data=None) -> InvitationForm:
+    # Prefixed: the page has a "role" select per member as well.
+    return InvitationForm(data, prefix="invite", inviter_role=request.membership.role)
+
+
+def _members_page(
+    request: HttpRequest,
+    *,
+    status: int = 200,
+    errors: dict | None = None,
+    invite_form: InvitationForm | None = None,
+):
     memberships = (
         Membership.objects.filter(workspace=request.workspace)
         .select_related("user")
@@ -222,6 +244,8 @@ def _members_page(request: HttpRequest, *, status: int = 200, errors: dict | Non
             "memberships": memberships,
             "roles": Role.choices,
             "errors": errors or {},
+            "invite_form": invite_form or _invitation_form(request),
+            "invitations": invitation_list_open(workspace=request.workspace),
             "settings_tab": "members",
         },
         status=status,
@@ -290,6 +314,87 @@ def member_remove(request: HttpRequest, membership_id) -> HttpResponse:
     if membership.user_id == request.user.pk:
         return redirect("home")
     return redirect("settings:members")
+
+
+# --- Invitations ------------------------------------------------------------------------------
+
+
+def _site_url(request: HttpRequest) -> str:
+    """Where the links in emails point: this site, as the admin reached it."""
+    return request.build_absolute_uri("/")
+
+
+def _workspace_invitation(request: HttpRequest, invitation_id) -> Invitation:
+    """An open (not accepted, not revoked) invitation of the current workspace, or 404."""
+    invitation = (
+        Invitation.objects.for_workspace(request.workspace).open().filter(pk=invitation_id).first()
+    )
+    if invitation is None:
+        raise Http404("No such invitation.")
+    return invitation
+
+
+@settings_admin_required
+@require_http_methods(["POST"])
+def invitation_send(request: HttpRequest) -> HttpResponse:
+    """Invite an email address with a role; the invitee gets a link by email."""
+    form = _invitation_form(request, request.POST)
+    if form.is_valid():
+        try:
+            invitation = invitation_create(
+                workspace=request.workspace,
+                actor=Actor.for_membership(request.membership),
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                site_url=_site_url(request),
+            )
+        except (ValidationError, ServiceError) as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("settings:members")
+    return _members_page(request, status=422, invite_form=form)
+
+
+@settings_admin_required
+@require_http_methods(["POST"])
+def invitation_resend(request: HttpRequest, invitation_id) -> HttpResponse:
+    """A fresh link for 7 more days; the previous link stops working."""
+    invitation = _workspace_invitation(request, invitation_id)
+    try:
+        invitation_create(
+            workspace=request.workspace,
+            actor=Actor.for_membership(request.membership),
+            email=invitation.email,
+            role=invitation.role,
+            site_url=_site_url(request),
+            resend=True,
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Invitation sent to {invitation.email} again.")
+    return redirect("settings:members")
+
+
+@settings_admin_required
+@require_http_methods(["GET", "POST"])
+def invitation_revoke_view(request: HttpRequest, invitation_id) -> HttpResponse:
+    """Ask first (GET), then revoke (POST): the emailed link stops working at once."""
+    invitation = _workspace_invitation(request, invitation_id)
+    if request.method == "POST":
+        try:
+            invitation_revoke(invitation=invitation, actor=Actor.for_membership(request.membership))
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Invitation for {invitation.email} revoked.")
+        return redirect("settings:members")
+    return render(
+        request,
+        "settings/invitation_revoke.html",
+        {"invitation": invitation, "settings_tab": "members"},
+    )
 
 
 @settings_admin_required

@@ -1,5 +1,7 @@
-"""Settings → Pipelines & stages: add and rename pipelines; add, change, reorder and delete
-stages. Owners and admins only; every write goes through ``pipelines.services.pipelines``."""
+"""Settings → Pipelines & stages: add (with the usual stages or none), rename, make default and
+delete pipelines (moving their deals); add, change, reorder and delete stages; add, rename and
+delete each pipeline's lost reasons. Owners and admins only; every write goes through
+``pipelines.services.pipelines``; every delete asks first."""
 
 from __future__ import annotations
 
@@ -13,9 +15,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.services.common import Actor, ServiceError, ValidationError
 from crm.web.settings import add_service_errors, is_fetch, settings_admin_required
-from pipelines.models import Pipeline, Stage, StageKind
+from pipelines.models import LostReason, Pipeline, Stage, StageKind
 from pipelines.services.pipelines import (
+    lost_reason_create,
+    lost_reason_delete,
+    lost_reason_update,
     pipeline_create,
+    pipeline_delete,
     pipeline_update,
     stage_create,
     stage_delete,
@@ -28,6 +34,27 @@ class PipelineForm(forms.Form):
     name = forms.CharField(
         label="Pipeline name",
         max_length=120,
+        widget=forms.TextInput(attrs={"class": "input", "autocomplete": "off"}),
+    )
+
+
+class NewPipelineForm(PipelineForm):
+    start_with = forms.ChoiceField(
+        label="Start with",
+        choices=[
+            ("usual", "The usual stages (Lead in → Won, Lost)"),
+            ("empty", "No stages, to add my own"),
+        ],
+        initial="usual",
+        required=False,  # not given: the usual stages
+        widget=forms.Select(attrs={"class": "input"}),
+    )
+
+
+class LostReasonForm(forms.Form):
+    name = forms.CharField(
+        label="Reason",
+        max_length=LostReason._meta.get_field("name").max_length,
         widget=forms.TextInput(attrs={"class": "input", "autocomplete": "off"}),
     )
 
@@ -87,14 +114,16 @@ def _pipelines_page(
 ) -> HttpResponse:
     """The page, with any bound (invalid) forms put in place of the fresh ones.
 
-    ``bound`` maps ``"new_pipeline"``, ``("rename", pipeline_id)``, ``("add", pipeline_id)``
-    and ``("stage", stage_id)`` to forms that carry the typed values and their errors.
+    ``bound`` maps ``"new_pipeline"``, ``("rename", pipeline_id)``, ``("add", pipeline_id)``,
+    ``("stage", stage_id)``, ``("add_reason", pipeline_id)`` and ``("reason", reason_id)`` to
+    forms that carry the typed values and their errors.
     """
     bound = bound or {}
     stages = Stage.objects.order_by("position").annotate(deal_count=Count("deals"))
     pipelines = list(
         Pipeline.objects.for_workspace(request.workspace).prefetch_related(
-            Prefetch("stages", queryset=stages)
+            Prefetch("stages", queryset=stages),
+            Prefetch("lost_reasons", queryset=LostReason.objects.order_by("position", "name")),
         )
     )
     rows = []
@@ -116,6 +145,15 @@ def _pipelines_page(
                 or PipelineForm(prefix=f"pipeline-{pipeline.pk}", initial={"name": pipeline.name}),
                 "add_form": bound.get(("add", pipeline.pk))
                 or StageForm(prefix=f"add-{pipeline.pk}"),
+                "reasons": [
+                    {
+                        "reason": reason,
+                        "form": bound.get(("reason", reason.pk)) or _reason_form(reason),
+                    }
+                    for reason in pipeline.lost_reasons.all()
+                ],
+                "add_reason_form": bound.get(("add_reason", pipeline.pk))
+                or LostReasonForm(prefix=f"reason-add-{pipeline.pk}"),
             }
         )
     return render(
@@ -123,7 +161,7 @@ def _pipelines_page(
         "settings/pipelines.html",
         {
             "rows": rows,
-            "new_pipeline_form": bound.get("new_pipeline") or PipelineForm(prefix="new"),
+            "new_pipeline_form": bound.get("new_pipeline") or NewPipelineForm(prefix="new"),
             "settings_tab": "pipelines",
         },
         status=status,
@@ -135,6 +173,21 @@ def _workspace_pipeline(request: HttpRequest, pipeline_id) -> Pipeline:
     if pipeline is None:
         raise Http404("No such pipeline.")
     return pipeline
+
+
+def _reason_form(reason: LostReason, data=None) -> LostReasonForm:
+    return LostReasonForm(data, prefix=f"reason-{reason.pk}", initial={"name": reason.name})
+
+
+def _pipeline_reason(request: HttpRequest, pipeline: Pipeline, reason_id) -> LostReason:
+    """The lost reason ``reason_id`` (from the form or the query) of ``pipeline``, or 404."""
+    try:
+        reason = LostReason.objects.filter(pipeline=pipeline, pk=reason_id or None).first()
+    except ValidationError:
+        reason = None
+    if reason is None:
+        raise Http404("No such lost reason.")
+    return reason
 
 
 def _workspace_stage(request: HttpRequest, stage_id) -> Stage:
@@ -155,14 +208,23 @@ def pipelines(request: HttpRequest) -> HttpResponse:
     """The pipelines with their stages (GET); add a pipeline (POST)."""
     if request.method == "GET":
         return _pipelines_page(request)
-    form = PipelineForm(request.POST, prefix="new")
+    form = NewPipelineForm(request.POST, prefix="new")
     if form.is_valid():
+        empty = form.cleaned_data["start_with"] == "empty"
         try:
-            pipeline = pipeline_create(workspace=request.workspace, name=form.cleaned_data["name"])
+            pipeline = pipeline_create(
+                workspace=request.workspace,
+                name=form.cleaned_data["name"],
+                stages=[] if empty else None,
+            )
         except (ValidationError, ServiceError) as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Pipeline “{pipeline.name}” added with the usual stages.")
+            if empty:
+                done = f"Pipeline “{pipeline.name}” added. Add its stages, left to right."
+            else:
+                done = f"Pipeline “{pipeline.name}” added with the usual stages."
+            messages.success(request, done)
             return redirect(f"{_url()}#pipeline-{pipeline.pk}")
     return _pipelines_page(request, status=422, bound={"new_pipeline": form})
 
@@ -314,4 +376,143 @@ def stage_remove(request: HttpRequest, stage_id) -> HttpResponse:
         "settings/stage_delete.html",
         {"stage": stage, "form": form, "deal_count": deal_count, "settings_tab": "pipelines"},
         status=status,
+    )
+
+
+@settings_admin_required
+@require_POST
+def pipeline_make_default(request: HttpRequest, pipeline_id) -> HttpResponse:
+    """Make the pipeline the one the board and the dashboard open with."""
+    pipeline = _workspace_pipeline(request, pipeline_id)
+    pipeline_update(pipeline=pipeline, data={"is_default": True})
+    messages.success(request, f"“{pipeline.name}” is now the default pipeline.")
+    return redirect(f"{_url()}#pipeline-{pipeline.pk}")
+
+
+class PipelineDeleteForm(forms.Form):
+    """Where the deals of a pipeline being deleted go: a stage of another pipeline."""
+
+    move_deals_to = forms.ChoiceField(
+        label="Move its deals to",
+        required=False,
+        widget=forms.Select(attrs={"class": "input"}),
+    )
+
+    def __init__(self, *args, pipeline: Pipeline, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stages = {
+            str(stage.pk): stage
+            for stage in Stage.objects.for_workspace(pipeline.workspace_id)
+            .exclude(pipeline=pipeline)
+            .select_related("pipeline")
+            .order_by("pipeline__position", "pipeline__name", "position")
+        }
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for pk, stage in self.stages.items():
+            groups.setdefault(stage.pipeline.name, []).append((pk, stage.name))
+        self.fields["move_deals_to"].choices = [("", "Choose a pipeline and stage…")] + [
+            (name, choices) for name, choices in groups.items()
+        ]
+
+    def clean_move_deals_to(self) -> Stage | None:
+        value = self.cleaned_data["move_deals_to"]
+        return self.stages.get(value) if value else None
+
+
+@settings_admin_required
+@require_http_methods(["GET", "POST"])
+def pipeline_remove(request: HttpRequest, pipeline_id) -> HttpResponse:
+    """Ask first. A pipeline with deals needs a stage of another pipeline to move them to;
+    the default pipeline cannot go (another must become the default first)."""
+    pipeline = _workspace_pipeline(request, pipeline_id)
+    deal_count = pipeline.deals.count()
+    status = 200
+    data = request.POST if request.method == "POST" else None
+    form = PipelineDeleteForm(data, pipeline=pipeline)
+    if request.method == "POST":
+        if form.is_valid():
+            target = form.cleaned_data["move_deals_to"]
+            if deal_count and target is None:
+                form.add_error("move_deals_to", "Choose where the deals of this pipeline go.")
+            else:
+                try:
+                    moved = pipeline_delete(
+                        pipeline=pipeline,
+                        actor=Actor.for_membership(request.membership),
+                        move_deals_to=target if deal_count else None,
+                    )
+                except (ValidationError, ServiceError) as error:
+                    add_service_errors(form, error)
+                else:
+                    done = f"Pipeline “{pipeline.name}” deleted."
+                    if moved:
+                        plural = "s" if moved != 1 else ""
+                        done += f" Its {moved} deal{plural} moved to {target.pipeline.name}."
+                    messages.success(request, done)
+                    return redirect(_url())
+        status = 422
+    return render(
+        request,
+        "settings/pipeline_delete.html",
+        {
+            "pipeline": pipeline,
+            "form": form,
+            "deal_count": deal_count,
+            "has_targets": bool(form.stages),
+            "settings_tab": "pipelines",
+        },
+        status=status,
+    )
+
+
+@settings_admin_required
+@require_POST
+def lost_reason_add(request: HttpRequest, pipeline_id) -> HttpResponse:
+    pipeline = _workspace_pipeline(request, pipeline_id)
+    form = LostReasonForm(request.POST, prefix=f"reason-add-{pipeline.pk}")
+    if form.is_valid():
+        try:
+            reason = lost_reason_create(pipeline=pipeline, name=form.cleaned_data["name"])
+        except (ValidationError, ServiceError) as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Lost reason “{reason.name}” added to {pipeline.name}.")
+            return redirect(f"{_url()}#lost-reasons-{pipeline.pk}")
+    return _pipelines_page(request, status=422, bound={("add_reason", pipeline.pk): form})
+
+
+@settings_admin_required
+@require_POST
+def lost_reason_rename(request: HttpRequest, pipeline_id) -> HttpResponse:
+    """Rename the reason named by the form's ``reason`` field. Deals already lost keep the
+    text they were given."""
+    pipeline = _workspace_pipeline(request, pipeline_id)
+    reason = _pipeline_reason(request, pipeline, request.POST.get("reason"))
+    form = _reason_form(reason, request.POST)
+    if form.is_valid():
+        try:
+            lost_reason_update(lost_reason=reason, data={"name": form.cleaned_data["name"]})
+        except (ValidationError, ServiceError) as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Lost reason renamed to “{reason.name}”.")
+            return redirect(f"{_url()}#lost-reasons-{pipeline.pk}")
+    return _pipelines_page(request, status=422, bound={("reason", reason.pk): form})
+
+
+@settings_admin_required
+@require_http_methods(["GET", "POST"])
+def lost_reason_remove(request: HttpRequest, pipeline_id) -> HttpResponse:
+    """Ask first (GET ``?reason=``), then delete (POST ``reason``)."""
+    pipeline = _workspace_pipeline(request, pipeline_id)
+    source = request.POST if request.method == "POST" else request.GET
+    reason = _pipeline_reason(request, pipeline, source.get("reason"))
+    if request.method == "POST":
+        lost_reason_delete(lost_reason=reason)
+        messages.success(request, f"Lost reason “{reason.name}” deleted.")
+        return redirect(f"{_url()}#lost-reasons-{pipeline.pk}")
+    return render(
+        request,
+        "settings/lost_reason_delete.html",
+        {"pipeline": pipeline, "reason": reason, "settings_tab": "pipelines"},
     )

@@ -14,6 +14,17 @@ urlpatterns = [
     path("members/", views.members, name="members"),
     path("members/<uuid:membership_id>/role/", views.member_role, name="member_role"),
     path("members/<uuid:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path("members/invitations/", views.invitation_send, name="invitation_send"),
+    path(
+        "members/invitations/<uuid:invitation_id>/resend/",
+        views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "members/invitations/<uuid:invitation_id>/revoke/",
+        views.invitation_revoke_view,
+        name="invitation_revoke",
+    ),
     path("custom-fields/", schema_views.custom_fields, name="custom_fields"),
     path(
         "custom-fields/<uuid:field_id>/delete/",
@@ -30,6 +41,32 @@ urlpatterns = [
         "pipelines/<uuid:pipeline_id>/rename/",
         pipeline_views.pipeline_rename,
         name="pipeline_rename",
+    ),
+    path(
+        "pipelines/<uuid:pipeline_id>/default/",
+        pipeline_views.pipeline_make_default,
+        name="pipeline_make_default",
+    ),
+    path(
+        "pipelines/<uuid:pipeline_id>/delete/",
+        pipeline_views.pipeline_remove,
+        name="pipeline_delete",
+    ),
+    # Lost reasons are named by a "reason" form (or query) field, resolved in the pipeline.
+    path(
+        "pipelines/<uuid:pipeline_id>/lost-reasons/",
+        pipeline_views.lost_reason_add,
+        name="lost_reason_add",
+    ),
+    path(
+        "pipelines/<uuid:pipeline_id>/lost-reasons/rename/",
+        pipeline_views.lost_reason_rename,
+        name="lost_reason_rename",
+    ),
+    path(
+        "pipelines/<uuid:pipeline_id>/lost-reasons/delete/",
+        pipeline_views.lost_reason_remove,
+        name="lost_reason_delete",
     ),
     path("pipelines/<uuid:pipeline_id>/stages/", pipeline_views.stage_add, name="stage_add"),
     path(

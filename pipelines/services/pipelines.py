@@ -120,12 +120,49 @@ def pipeline_update(*, pipeline: Pipeline, data: dict[str, Any]) -> Pipeline:
 
 
 @transaction.atomic
-def pipeline_delete(*, pipeline: Pipeline) -> None:
+def pipeline_delete(
+    *, pipeline: Pipeline, actor: Actor | None = None, move_deals_to: Stage | None = None
+) -> int:
+    """Delete a pipeline with its stages and lost reasons; returns how many deals moved.
+
+    A pipeline with deals is deleted only when ``move_deals_to`` (a stage of another pipeline
+    of the workspace) says where they go: open deals go there; won and lost deals go to that
+    pipeline's first won or lost stage, so they stay closed (into ``move_deals_to`` when it
+    has none). Each moved deal gets its stage history and timeline entry, as by hand."""
+    from pipelines.services.deals import deals_move_all
+
     if pipeline.is_default:
         raise ServiceError("The default pipeline cannot be deleted; make another the default.")
-    if Deal.objects.filter(pipeline=pipeline).exists():
-        raise ServiceError("The pipeline still has deals; move or delete them first.")
+    if move_deals_to is not None and (
+        move_deals_to.workspace_id != pipeline.workspace_id
+        or move_deals_to.pipeline_id == pipeline.pk
+    ):
+        raise ValidationError(
+            {"move_deals_to": ["Choose a stage of another pipeline of this workspace."]}
+        )
+    # Lock the stages of both pipelines in one fixed order (as deal_move does), so no deal is
+    # created in or moved into this pipeline while it is emptied.
+    pipeline_ids = {pipeline.pk} | ({move_deals_to.pipeline_id} if move_deals_to else set())
+    locked = list(
+        Stage.objects.select_for_update().filter(pipeline_id__in=pipeline_ids).order_by("pk")
+    )
+    has_deals = Deal.objects.filter(pipeline=pipeline).exists()
+    if has_deals and move_deals_to is None:
+        raise ServiceError("The pipeline still has deals; choose a stage to move them to.")
+    moved = 0
+    if has_deals:
+        closed_targets: dict[str, Stage] = {}
+        for stage in sorted(locked, key=lambda s: (s.position, s.pk)):
+            if stage.pipeline_id == move_deals_to.pipeline_id and stage.kind != StageKind.OPEN:
+                closed_targets.setdefault(stage.kind, stage)
+        sources = sorted(
+            (s for s in locked if s.pipeline_id == pipeline.pk), key=lambda s: (s.position, s.pk)
+        )
+        for source in sources:
+            target = closed_targets.get(source.kind, move_deals_to)
+            moved += deals_move_all(source=source, target=target, actor=actor or Actor.system())
     pipeline.delete()
+    return moved
 
 
 # --- Stages -------------------------------------------------------------------------------------
@@ -251,11 +288,19 @@ def stage_delete(*, stage: Stage, actor: Actor, move_deals_to: Stage | None = No
 # --- Lost reasons -------------------------------------------------------------------------------
 
 
+def _clean_reason_name(name: Any) -> str:
+    name = " ".join(clean_name(name, message="Give the reason a name.").split())
+    limit = LostReason._meta.get_field("name").max_length
+    if len(name) > limit:
+        raise ValidationError({"name": [f"Keep the reason under {limit} characters."]})
+    return name
+
+
 @transaction.atomic
 def lost_reason_create(*, pipeline: Pipeline, name: str) -> LostReason:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": ["Give the reason a name."]})
+    """A reason at the end of the pipeline's list (a deal's lost reason is copied as text, so
+    later renames and deletes do not rewrite closed deals)."""
+    name = _clean_reason_name(name)
     if LostReason.objects.filter(pipeline=pipeline, name=name).exists():
         raise ValidationError({"name": ["This reason exists."]})
     position = LostReason.objects.filter(pipeline=pipeline).count()
@@ -268,7 +313,7 @@ def lost_reason_create(*, pipeline: Pipeline, name: str) -> LostReason:
 def lost_reason_update(*, lost_reason: LostReason, data: dict[str, Any]) -> LostReason:
     data = dict(data)
     if "name" in data:
-        data["name"] = clean_name(data["name"], message="Give the reason a name.")
+        data["name"] = _clean_reason_name(data["name"])
         ensure_unique(
             LostReason.objects.filter(pipeline_id=lost_reason.pipeline_id),
             field="name",
@@ -282,4 +327,15 @@ def lost_reason_update(*, lost_reason: LostReason, data: dict[str, Any]) -> Lost
 
 @transaction.atomic
 def lost_reason_delete(*, lost_reason: LostReason) -> None:
+    """Remove a reason from the list; the reasons after it move up one place. Deals lost for
+    it keep their text."""
+    pipeline_id = lost_reason.pipeline_id
     lost_reason.delete()
+    remaining = list(
+        LostReason.objects.select_for_update()
+        .filter(pipeline_id=pipeline_id)
+        .order_by("position", "name")
+    )
+    for index, reason in enumerate(remaining):
+        reason.position = index
+    LostReason.objects.bulk_update(remaining, ["position"])

@@ -14,19 +14,20 @@ from django.urls import reverse
 
 from accounts.services.common import ServiceError
 from crm.models import Company, Contact, SubjectType
+from crm.web.lists import ListSpec, created_column, list_page, owner_column, tags_column
 from crm.web.records import record_context, split_tags, summary_edit
 from crm.web.records_common import (
     Column,
     apply_service_errors,
     confirm_delete,
-    list_context,
     member_choices,
     require_writer,
     workspace_page,
 )
 from pipelines.api.filters import DealFilter
-from pipelines.models import Deal, DealContact, DealStatus, Stage
+from pipelines.models import Deal, DealStatus, Stage
 from pipelines.services.deals import deal_create, deal_delete, deal_update
+from pipelines.web.deal_contacts import deal_contacts_context
 
 DEAL_SORTS = {
     "title": "title",
@@ -47,6 +48,39 @@ def _stage_choices(workspace: Any) -> list[tuple[str, str]]:
     )
     several = len({s.pipeline_id for s in stages}) > 1
     return [(str(s.pk), f"{s.pipeline.name} · {s.name}" if several else s.name) for s in stages]
+
+
+DEAL_LIST = ListSpec(
+    object_type=SubjectType.DEAL,
+    noun="deal",
+    plural="deals",
+    url_prefix="pipelines:deal",
+    template="pipelines/deals/list.html",
+    queryset=lambda workspace: Deal.objects.for_workspace(workspace).select_related(
+        "company", "stage", "owner"
+    ),
+    filterset_class=DealFilter,
+    sorts=DEAL_SORTS,
+    default_sort="-created",
+    columns=(
+        Column("title", "Title", "title", value=lambda r: r.title, required=True),
+        Column("company", "Company", "company", value=lambda r: r.company and r.company.name),
+        Column("stage", "Stage", "stage", value=lambda r: r.stage.name),
+        Column("status", "Status", value=lambda r: r.get_status_display(), default=False),
+        Column("amount", "Amount", "amount", value=lambda r: r.amount),
+        Column("currency", "Currency", value=lambda r: r.currency, default=False),
+        Column("probability", "Probability", value=lambda r: r.probability, default=False),
+        owner_column(),
+        tags_column(default=False),
+        Column("close", "Expected close", "close", value=lambda r: r.expected_close_date),
+        created_column(default=False),
+    ),
+    filter_choices=lambda workspace: {
+        "status_choices": DealStatus.choices,
+        "stage_choices": _stage_choices(workspace),
+    },
+    delete_consequence=("Their notes, tasks, activities, stage history and timeline go with them."),
+)
 
 
 class DealForm(forms.Form):
@@ -93,27 +127,7 @@ class DealSummaryForm(forms.Form):
 
 @workspace_page
 def deal_list(request: HttpRequest) -> HttpResponse:
-    queryset = Deal.objects.for_workspace(request.workspace).select_related(
-        "company", "stage", "owner"
-    )
-    context = list_context(
-        request,
-        queryset=queryset,
-        filterset_class=DealFilter,
-        sorts=DEAL_SORTS,
-        default_sort="-created",
-        columns=[
-            Column("Title", "title"),
-            Column("Company", "company"),
-            Column("Stage", "stage"),
-            Column("Amount", "amount"),
-            Column("Owner"),
-            Column("Expected close", "close"),
-        ],
-    )
-    context["status_choices"] = DealStatus.choices
-    context["stage_choices"] = _stage_choices(request.workspace)
-    return render(request, "pipelines/deals/list.html", context)
+    return list_page(request, DEAL_LIST)
 
 
 @workspace_page
@@ -159,15 +173,9 @@ def deal_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         .prefetch_related("tags"),
         pk=pk,
     )
-    people = list(
-        DealContact.objects.for_workspace(request.workspace)
-        .filter(deal=deal)
-        .select_related("contact")
-        .order_by("contact__full_name")
-    )
     context = {
         "record": deal,
-        "people": people,
+        **deal_contacts_context(request, deal),
         **record_context(request, SubjectType.DEAL, deal),
     }
     return render(request, "pipelines/deals/detail.html", context)

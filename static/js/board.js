@@ -6,6 +6,10 @@
  *   above, which stays right when filters hide deals) to /deals/<id>/move, asking for JSON;
  *   the reply carries the two columns' new count and total and the card re-rendered.
  * - A drop on a lost stage first asks for the reason in a <dialog>; Cancel puts the card back.
+ * - Grouped by owner (data-group="owner"), every column list also names its lane (data-lane);
+ *   a drop in another owner's lane hands the deal to them, so the POST carries the lane and
+ *   the reply the touched lanes' headers too. A lane marked data-lane-locked (someone who
+ *   left the workspace) takes no cards from other lanes.
  * - The filter selects submit their form on change.
  * Without this file the board still works: every card has a "Move to…" form.
  */
@@ -63,13 +67,32 @@
 
   function applyColumns(board, columns) {
     columns.forEach(function (column) {
-      const section = board.querySelector('[data-column][data-stage="' + column.stage + '"]');
+      let selector = '[data-column][data-stage="' + column.stage + '"]';
+      if (column.lane) selector += '[data-lane="' + column.lane + '"]';
+      const section = board.querySelector(selector);
       if (!section) return;
       const count = section.querySelector("[data-column-count]");
       const total = section.querySelector("[data-column-total]");
       if (count) count.textContent = String(column.count);
       if (total) total.textContent = column.total;
     });
+  }
+
+  function applyLanes(board, lanes) {
+    (lanes || []).forEach(function (lane) {
+      const header = board.querySelector('[data-lane-header][data-lane="' + lane.lane + '"]');
+      if (!header) return;
+      const count = header.querySelector("[data-lane-count]");
+      const total = header.querySelector("[data-lane-total]");
+      if (count) count.textContent = lane.count + " deal" + (lane.count === 1 ? "" : "s");
+      if (total) total.textContent = lane.total;
+    });
+  }
+
+  function laneName(list) {
+    const row = list.closest("[data-lane-row]");
+    const name = row ? row.querySelector(".board-lane__name") : null;
+    return name ? name.textContent.trim() : "";
   }
 
   async function move(board, event, extra) {
@@ -83,6 +106,8 @@
     body.set("owner", board.dataset.owner || "");
     body.set("tag", board.dataset.tag || "");
     body.set("next", board.dataset.returnTo || "");
+    if (board.dataset.group) body.set("group", board.dataset.group);
+    if (list.dataset.lane) body.set("lane", list.dataset.lane);
     const url = board.dataset.moveUrl.replace(EMPTY_ID, card.dataset.deal);
     board.setAttribute("aria-busy", "true");
     try {
@@ -92,19 +117,35 @@
         credentials: "same-origin",
         headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
       });
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      const data = await response.json();
+      const data = await response.json().catch(function () {
+        return {};
+      });
+      if (!response.ok) throw new Error(data.error || "HTTP " + response.status);
       applyColumns(board, data.columns);
+      applyLanes(board, data.lanes);
       const template = document.createElement("template");
       template.innerHTML = data.card.trim();
       const fresh = template.content.firstElementChild;
       if (fresh && card.parentNode) card.replaceWith(fresh);
       const column = list.closest("[data-column]");
       const name = column ? column.querySelector(".board-column__name") : null;
-      announce(board, "Moved " + card.dataset.title + (name ? " to " + name.textContent : "") + ".");
+      const stageName = name ? name.firstChild.textContent : "";
+      const owner = event.from !== event.to && list.dataset.lane ? laneName(list) : "";
+      announce(
+        board,
+        "Moved " +
+          card.dataset.title +
+          (stageName ? " to " + stageName : "") +
+          (owner ? ", owner " + owner : "") +
+          ".",
+      );
     } catch (error) {
       putBack(event);
-      announce(board, "Could not move " + card.dataset.title + ". Reload the page and try again.");
+      const reason = error.message.indexOf("HTTP") === 0 ? "" : error.message + " ";
+      announce(
+        board,
+        "Could not move " + card.dataset.title + ". " + reason + "Reload the page and try again.",
+      );
       board.classList.add("board--error");
     } finally {
       board.removeAttribute("aria-busy");
@@ -115,7 +156,14 @@
     if (!board.hasAttribute("data-can-move") || typeof window.Sortable === "undefined") return;
     board.querySelectorAll("[data-column-list]").forEach(function (list) {
       window.Sortable.create(list, {
-        group: "deals",
+        group: {
+          name: "deals",
+          // A locked lane takes cards only from itself (its own stage-to-stage moves).
+          put: function (to, from) {
+            const locked = to.el.hasAttribute("data-lane-locked");
+            return !locked || to.el.dataset.lane === from.el.dataset.lane;
+          },
+        },
         animation: 150,
         // Pointer events rather than native HTML5 drag: the same on touch screens, and the
         // drag image is our own card.

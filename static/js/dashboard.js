@@ -1,8 +1,12 @@
 /*
  * The dashboard's charts (Chart.js, vendored): pipeline value by stage and new contacts per
- * week. The figures come from the page as JSON (json_script "dashboard-data"); colours come
- * from the stylesheet's custom properties, so dark mode follows. Also submits the pipeline
- * switcher when its select changes (the button stays for no-JS use).
+ * week (the weeks of the chosen period highlighted). The figures come from the page as JSON
+ * (json_script "dashboard-data"); colours come from the stylesheet's custom properties, so
+ * dark mode follows. Also submits the pipeline switcher when its select changes (the button
+ * stays for no-JS use).
+ *
+ * The period links and the pipeline switcher swap the whole dashboard through htmx: the old
+ * charts are destroyed before the swap and the new figures drawn after it.
  */
 (function () {
   "use strict";
@@ -30,9 +34,21 @@
     return date.toLocaleDateString(undefined, { month: "short", day: "numeric" });
   }
 
+  function destroyCharts(root, forSwap) {
+    if (typeof window.Chart === "undefined") return;
+    root.querySelectorAll("canvas").forEach(function (canvas) {
+      var chart = window.Chart.getChart(canvas);
+      if (chart) chart.destroy();
+      // htmx copies a swapped-out element's style attribute onto its namesake (same id) while
+      // settling: a chart's sizing there would be an inline style, which the CSP refuses.
+      if (forSwap) canvas.removeAttribute("style");
+    });
+  }
+
   function drawCharts() {
     var source = document.getElementById("dashboard-data");
     if (!source || typeof window.Chart === "undefined") return;
+    destroyCharts(document);
     var data = JSON.parse(source.textContent);
     var Chart = window.Chart;
     var text = cssVar("--color-text-muted", "#4b5563");
@@ -113,6 +129,7 @@
 
     var contactsCanvas = document.getElementById("chart-contacts");
     if (contactsCanvas && data.newContacts) {
+      var inPeriod = data.newContacts.inPeriod || [];
       new Chart(contactsCanvas, {
         type: "bar",
         data: {
@@ -121,7 +138,10 @@
             {
               label: "New contacts",
               data: data.newContacts.counts,
-              backgroundColor: accent,
+              // The weeks of the chosen period stand out; the weeks before give the trend.
+              backgroundColor: data.newContacts.counts.map(function (_, index) {
+                return inPeriod.length && !inPeriod[index] ? lost : accent;
+              }),
               borderRadius: 4,
               maxBarThickness: 28,
             },
@@ -135,7 +155,9 @@
             tooltip: {
               callbacks: {
                 title: function (items) {
-                  return "Week of " + items[0].label;
+                  var index = items[0].dataIndex;
+                  var within = inPeriod[index] ? " (" + data.period.toLowerCase() + ")" : "";
+                  return "Week of " + items[0].label + within;
                 },
               },
             },
@@ -150,7 +172,9 @@
   }
 
   function autosubmit() {
-    document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+    var forms = document.querySelectorAll("form[data-autosubmit]:not([data-autosubmit-ready])");
+    forms.forEach(function (form) {
+      form.setAttribute("data-autosubmit-ready", "");
       var button = form.querySelector("[data-autosubmit-button]");
       if (button) button.classList.add("visually-hidden");
       form.addEventListener("change", function () {
@@ -162,6 +186,18 @@
   function start() {
     drawCharts();
     autosubmit();
+    document.body.addEventListener("htmx:beforeSwap", function (event) {
+      if (event.detail.target && event.detail.target.id === "dashboard") {
+        destroyCharts(event.detail.target, true);
+      }
+    });
+    document.body.addEventListener("htmx:load", function (event) {
+      var element = event.detail.elt;
+      if (element && element.id === "dashboard") {
+        drawCharts();
+        autosubmit();
+      }
+    });
   }
 
   if (document.readyState === "loading") {

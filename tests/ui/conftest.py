@@ -92,5 +92,7 @@ def signed_in(page, ui_user):
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": hiding the caret leaves a style="" on inputs, which htmx copies into
+    # swapped-in elements (a CSP violation under our policy).
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path

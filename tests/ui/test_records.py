@@ -65,7 +65,7 @@ def test_create_company_and_contact_then_note_and_task(signed_in):
     expect(timeline).to_contain_text("Send the proposal")
 
     # and: the status is edited in place
-    page.get_by_role("link", name="Edit").click()
+    page.locator("#record-summary").get_by_role("link", name="Edit").click()
     page.get_by_label("Status").select_option(label="Customer")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#record-summary .record-badge")).to_have_text("Customer")

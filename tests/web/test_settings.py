@@ -20,6 +20,7 @@ from tests.factories import (
     ContactFactory,
     CustomFieldFactory,
     DealFactory,
+    InvitationFactory,
     MembershipFactory,
     StageFactory,
     TagFactory,
@@ -90,6 +91,7 @@ def _every_settings_url(workspace) -> list[str]:
         "stage_id": stage.pk,
         "field_id": CustomFieldFactory(workspace=workspace).pk,
         "tag_id": TagFactory(workspace=workspace).pk,
+        "invitation_id": InvitationFactory(workspace=workspace).pk,
     }
     urls = []
     for pattern in settings_urls.urlpatterns:
