@@ -6,7 +6,7 @@ import contextlib
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -20,8 +20,10 @@ from accounts.admin import (
     actor_for,
     changed_values,
     labelled_values,
+    member_workspace_ids,
     related_count,
 )
+from accounts.services.common import ServiceError
 from crm.models import (
     Activity,
     Attachment,
@@ -33,9 +35,15 @@ from crm.models import (
     ContactEmail,
     ContactPhone,
     CustomField,
+    ImportJob,
+    ImportRecord,
+    ImportRejectedRow,
     List,
     ListMember,
     ListObjectType,
+    Merge,
+    MergeJob,
+    NotDuplicate,
     Note,
     Tag,
     Task,
@@ -71,6 +79,7 @@ from crm.services.custom_fields import (
     custom_field_delete,
     custom_field_update,
 )
+from crm.services.imports import import_cancel, import_revert
 from crm.services.lists import (
     list_create,
     list_delete,
@@ -78,6 +87,7 @@ from crm.services.lists import (
     list_members_remove,
     list_update,
 )
+from crm.services.merges import merge_undo, record_merge
 from crm.services.tags import tag_create, tag_delete, tag_update
 
 WORKSPACE_FILTER = ("workspace", admin.RelatedOnlyFieldListFilter)
@@ -165,8 +175,46 @@ class CompanyPhoneInline(ServiceInline):
     fields = ("value", "label", "is_primary")
 
 
+class MergeSelectedMixin:
+    """Admin action "Merge selected": the others into the oldest one, the oldest's values
+    winning where both have one (undo from Merges)."""
+
+    merge_object_type = ""
+
+    @admin.action(description="Merge selected into the oldest")
+    def merge_selected(self, request, queryset):
+        records = list(queryset.order_by("created_at"))
+        if len(records) < 2:
+            self.message_user(request, "Select two or more to merge.", messages.WARNING)
+            return
+        if (
+            not all(self._may_write(request, r) for r in records)
+            or len({r.workspace_id for r in records}) != 1
+        ):
+            self.message_user(
+                request, "Merge records of one workspace you may change.", messages.ERROR
+            )
+            return
+        primary = records[0]
+        try:
+            for record in records[1:]:
+                primary, _ = record_merge(
+                    workspace=primary.workspace,
+                    actor=actor_for(request),
+                    object_type=self.merge_object_type,
+                    primary_id=primary.pk,
+                    secondary_id=record.pk,
+                )
+        except (ServiceError, ValidationError) as error:
+            self.message_user(request, getattr(error, "message", str(error)), messages.ERROR)
+            return
+        self.message_user(request, f"Merged {len(records) - 1} into “{primary}”.")
+
+
 @admin.register(Company)
-class CompanyAdmin(ServiceAdmin):
+class CompanyAdmin(MergeSelectedMixin, ServiceAdmin):
+    merge_object_type = "company"
+    actions = ("merge_selected",)
     list_display = (
         "name",
         "domain",
@@ -314,7 +362,9 @@ class ContactForm(ServiceModelForm):
 
 
 @admin.register(Contact)
-class ContactAdmin(ServiceAdmin):
+class ContactAdmin(MergeSelectedMixin, ServiceAdmin):
+    merge_object_type = "contact"
+    actions = ("merge_selected",)
     form = ContactForm
     list_display = (
         "__str__",
@@ -1094,5 +1144,176 @@ class BulkJobAdmin(ReadOnlyAdmin):
     fields = readonly_fields
 
 
+class ImportJobAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "filename",
+        "object_type",
+        "status",
+        "dry_run",
+        "total_rows",
+        "created",
+        "updated",
+        "skipped",
+        "failed",
+        "revert_status",
+        "workspace",
+    )
+    list_select_related = ("workspace",)
+    list_filter = ("status", "object_type", "dry_run", WORKSPACE_FILTER)
+    search_fields = ("filename",)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "workspace",
+        "object_type",
+        "filename",
+        "size",
+        "format",
+        "encoding",
+        "delimiter",
+        "headers",
+        "mapping",
+        "on_duplicate",
+        "match_on",
+        "options",
+        "dry_run",
+        "status",
+        "phase",
+        "cancel_requested",
+        "total_rows",
+        "processed_rows",
+        "created",
+        "updated",
+        "skipped",
+        "failed",
+        "companies_created",
+        "message",
+        "last_row",
+        "created_by",
+        "api_key",
+        "started_at",
+        "finished_at",
+        "revert_status",
+        "reverted_rows",
+        "reverted_at",
+        "created_at",
+    )
+    fields = readonly_fields
+    actions = ("cancel_imports", "revert_imports")
+
+    @admin.action(description="Cancel the selected imports")
+    def cancel_imports(self, request, queryset):
+        self._each(request, queryset, import_cancel, "cancelled")
+
+    @admin.action(description="Revert the selected imports")
+    def revert_imports(self, request, queryset):
+        self._each(request, queryset, import_revert, "queued for revert")
+
+    def _each(self, request, queryset, service, done: str) -> None:
+        count = 0
+        for job in queryset:
+            if not self._may_write(request, job):
+                continue
+            try:
+                service(job=job, actor=actor_for(request))
+                count += 1
+            except ServiceError as error:
+                self.message_user(request, f"{job.filename}: {error.message}", messages.WARNING)
+        if count:
+            self.message_user(request, f"{count} import{'s' if count != 1 else ''} {done}.")
+
+
+class ImportChildAdmin(ReadOnlyAdmin):
+    """Rows of an import's log: they have no workspace of their own, only their job's."""
+
+    list_select_related = ("job",)
+    raw_id_fields = ("job",)
+
+    def get_queryset(self, request):
+        queryset = admin.ModelAdmin.get_queryset(self, request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(job__workspace_id__in=member_workspace_ids(request.user))
+
+
+class ImportRejectedRowAdmin(ImportChildAdmin):
+    list_display = ("job", "row_number", "reason")
+    fields = readonly_fields = ("job", "row_number", "reason")
+
+
+class ImportRecordAdmin(ImportChildAdmin):
+    list_display = ("job", "object_type", "record_id", "action", "row_number")
+    list_filter = ("object_type", "action")
+    fields = readonly_fields = ("job", "object_type", "record_id", "action", "row_number", "before")
+
+
+class MergeAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "object_type", "secondary_name", "primary_id", "undone_at")
+    list_filter = ("object_type", WORKSPACE_FILTER)
+    search_fields = ("secondary_name",)
+    date_hierarchy = "created_at"
+    fields = readonly_fields = (
+        "workspace",
+        "object_type",
+        "primary_id",
+        "secondary_id",
+        "secondary_name",
+        "strategy",
+        "fields",
+        "job",
+        "created_by",
+        "created_at",
+        "undone_at",
+    )
+    actions = ("undo_merges",)
+
+    @admin.action(description="Undo the selected merges")
+    def undo_merges(self, request, queryset):
+        done = 0
+        for merge in queryset.order_by("-created_at"):
+            if not self._may_write(request, merge):
+                continue
+            try:
+                merge_undo(merge=merge, actor=actor_for(request))
+                done += 1
+            except ServiceError as error:
+                self.message_user(request, error.message, messages.WARNING)
+        if done:
+            self.message_user(request, f"{done} merge{'s' if done != 1 else ''} undone.")
+
+
+class MergeJobAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "object_type", "status", "total", "processed", "failed")
+    list_filter = ("status", "object_type", WORKSPACE_FILTER)
+    fields = readonly_fields = (
+        "workspace",
+        "object_type",
+        "dry_run",
+        "status",
+        "total",
+        "processed",
+        "failed",
+        "errors",
+        "undo_status",
+        "created_by",
+        "api_key",
+        "started_at",
+        "finished_at",
+        "created_at",
+    )
+
+
+class NotDuplicateAdmin(ReadOnlyAdmin):
+    list_display = ("object_type", "first_id", "second_id", "created_by", "created_at")
+    list_filter = ("object_type", WORKSPACE_FILTER)
+    fields = readonly_fields = ("workspace", "object_type", "first_id", "second_id", "created_by")
+
+
+admin.site.register(Merge, MergeAdmin)
+admin.site.register(MergeJob, MergeJobAdmin)
+admin.site.register(NotDuplicate, NotDuplicateAdmin)
+admin.site.register(ImportJob, ImportJobAdmin)
+admin.site.register(ImportRejectedRow, ImportRejectedRowAdmin)
+admin.site.register(ImportRecord, ImportRecordAdmin)
 admin.site.register(Attachment, AttachmentAdmin)
 admin.site.register(BulkJob, BulkJobAdmin)

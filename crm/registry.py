@@ -63,3 +63,33 @@ def get_subject(workspace_id: uuid.UUID, subject_type: str, subject_id: uuid.UUI
     """The subject in this workspace, or ``model.DoesNotExist``."""
     kind = subject_kind(subject_type)
     return kind.model.objects.for_workspace(workspace_id).get(pk=subject_id)
+
+
+# --- Relations a merge moves ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Relation:
+    """Rows of ``model`` that point at a record through ``field`` (a foreign key).
+
+    A merge points them at the survivor. ``unique_by`` names the other columns that must not
+    repeat for one record (a person is on a list once): a row of the merged-away record that
+    would repeat one of the survivor's is dropped instead of moved. ``demote`` fields are set
+    to False on moved rows (a survivor keeps its own primary email).
+    """
+
+    model: type[models.Model]
+    field: str
+    unique_by: tuple[str, ...] = ()
+    demote: tuple[str, ...] = ()
+
+
+_relations: dict[str, list[Relation]] = {}
+
+
+def register_relation(subject_type: str, relation: Relation) -> None:
+    _relations.setdefault(subject_type, []).append(relation)
+
+
+def relations_of(subject_type: str) -> list[Relation]:
+    return list(_relations.get(subject_type, []))

@@ -10,3 +10,31 @@ def run_bulk_job(job_id: str) -> None:
     from crm.services.bulk import bulk_job_run
 
     bulk_job_run(job_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_import(job_id: str) -> None:
+    from crm.imports.engine import import_run
+
+    import_run(job_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_import_revert(job_id: str) -> None:
+    from crm.imports.engine import import_revert_run
+
+    import_revert_run(job_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_merge_job(job_id: str) -> None:
+    from crm.services.merges import merge_job_run
+
+    merge_job_run(job_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_merge_job_undo(job_id: str) -> None:
+    from crm.services.merges import merge_job_undo_run
+
+    merge_job_undo_run(job_id)

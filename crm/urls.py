@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("crm.web.records_urls")),
     path("", include("crm.web.search_urls")),
     path("settings/", include("crm.web.settings_urls")),
+    path("imports/", include("crm.web.imports_urls")),
+    path("duplicates/", include("crm.web.duplicates_urls")),
     path("", include("pipelines.web.board_urls")),
     path("", include("pipelines.web.deal_urls")),
     path("", include("pipelines.web.dashboard_urls")),

@@ -8,7 +8,7 @@ class PipelinesConfig(AppConfig):
     def ready(self) -> None:
         from accounts.services.workspaces import register_workspace_initializer
         from crm import registry
-        from pipelines.models import Deal
+        from pipelines.models import Deal, DealContact
         from pipelines.query_fields import register_deal_query_fields
         from pipelines.services.pipelines import pipeline_create_default
 
@@ -24,5 +24,9 @@ class PipelinesConfig(AppConfig):
             update=lambda record, **kw: deal_update(deal=record, **kw),
             delete=lambda record, **kw: deal_delete(deal=record, **kw),
         )
+        registry.register_relation(
+            "contact", registry.Relation(DealContact, "contact", unique_by=("deal_id",))
+        )
+        registry.register_relation("company", registry.Relation(Deal, "company"))
         register_deal_query_fields()
         import pipelines.dashboard  # noqa: F401  (registers deals in crm's search and dashboard)

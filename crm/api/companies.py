@@ -22,6 +22,7 @@ from accounts.api.serializers import (
 )
 from crm.api.base import LIST_PARAMETERS, RecordViewSet
 from crm.api.filters import CompanyFilter
+from crm.api.merges import CHECK_DUPLICATES, RecordMergeMixin, duplicates_conflict
 from crm.api.serializers import CONTACT_FIELDS, ContactSerializer, _iso, labelled
 from crm.api.views import ContactViewSet, contact_queryset
 from crm.models import Company, CompanyMembership, CompanyPhone, Contact, Lifecycle, Relationship
@@ -140,7 +141,7 @@ def company_queryset(queryset: QuerySet) -> QuerySet:
     retrieve=extend_schema(responses=CompanySerializer, summary="Get a company"),
     destroy=extend_schema(summary="Delete a company (its people stay)"),
 )
-class CompanyViewSet(RecordViewSet):
+class CompanyViewSet(RecordMergeMixin, RecordViewSet):
     model = Company
     object_type = "company"
     scope_resource = "companies"
@@ -183,6 +184,7 @@ class CompanyViewSet(RecordViewSet):
         request=CompanyWriteSerializer,
         responses={201: CompanySerializer},
         summary="Create a company (a taken domain is 409 with conflict_id)",
+        parameters=[CHECK_DUPLICATES],
     )
     def create(self, request: Request) -> Response:
         serializer = CompanyWriteSerializer(data=request.data)
@@ -190,6 +192,8 @@ class CompanyViewSet(RecordViewSet):
         data = serializer.service_data()
         if not (data.get("name") or "").strip():
             raise serializers.ValidationError({"name": ["This field is required."]})
+        if (conflict := duplicates_conflict(self, data)) is not None:
+            return conflict
         company = company_create(workspace=self.workspace, actor=self.actor, **data)
         company = self._reload(company)
         return self.object_response(

@@ -13,6 +13,7 @@ COLLECTION = {"get": "list", "post": "create"}
 urlpatterns = [
     path("companies", CompanyViewSet.as_view(COLLECTION), name="company-list"),
     path("companies/query", CompanyViewSet.as_view({"post": "query"}), name="company-query"),
+    path("companies/merge", CompanyViewSet.as_view({"post": "merge"}), name="company-merge"),
     path(
         "companies/bulk-update",
         CompanyViewSet.as_view({"post": "bulk_update"}),

@@ -18,6 +18,7 @@ from accounts.api.errors import django_validation_errors
 from accounts.services.common import ConflictError
 from crm.api.base import LIST_PARAMETERS, RecordViewSet
 from crm.api.filters import ContactFilter
+from crm.api.merges import CHECK_DUPLICATES, RecordMergeMixin, duplicates_conflict
 from crm.api.serializers import (
     CONTACT_FIELDS,
     CompanyMembershipSerializer,
@@ -50,7 +51,7 @@ def contact_queryset(queryset: QuerySet) -> QuerySet:
     list=extend_schema(parameters=LIST_PARAMETERS, summary="List contacts"),
     retrieve=extend_schema(summary="Get a contact"),
 )
-class ContactViewSet(RecordViewSet):
+class ContactViewSet(RecordMergeMixin, RecordViewSet):
     model = Contact
     object_type = "contact"
     scope_resource = "contacts"
@@ -84,13 +85,19 @@ class ContactViewSet(RecordViewSet):
         contact = self.get_object()
         return self.object_response(contact, self.serialize_one(contact))
 
-    @extend_schema(request=ContactWriteSerializer, responses={201: ContactSerializer})
+    @extend_schema(
+        request=ContactWriteSerializer,
+        responses={201: ContactSerializer},
+        parameters=[CHECK_DUPLICATES],
+    )
     def create(self, request: Request) -> Response:
         serializer = ContactWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = {"source": "api", **serializer.service_data()}
         if data.get("company"):
             data["company"] = self.get_related(Company, data["company"], "company_id")
+        if (conflict := duplicates_conflict(self, data)) is not None:
+            return conflict
         contact = contact_create(workspace=self.workspace, actor=self.actor, **data)
         contact = self.get_queryset().get(pk=contact.pk)
         return self.object_response(

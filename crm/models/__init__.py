@@ -11,8 +11,18 @@ from crm.models.contacts import (
     ContactStatus,
 )
 from crm.models.custom_fields import CustomField, FieldType
+from crm.models.imports import (
+    ImportAction,
+    ImportJob,
+    ImportPhase,
+    ImportRecord,
+    ImportRejectedRow,
+    ImportStatus,
+    OnDuplicate,
+)
 from crm.models.jobs import BulkJob, BulkOperation, JobStatus
 from crm.models.lists import List, ListMember, ListObjectType
+from crm.models.merges import Merge, MergeJob, MergeObjectType, NotDuplicate
 from crm.models.tags import Tag
 from crm.models.timeline import TimelineEvent, Verb
 
@@ -34,13 +44,24 @@ __all__ = [
     "CustomField",
     "Direction",
     "FieldType",
+    "ImportAction",
+    "ImportJob",
+    "ImportPhase",
+    "ImportRecord",
+    "ImportRejectedRow",
+    "ImportStatus",
     "JobStatus",
     "Label",
     "Lifecycle",
     "List",
     "ListMember",
     "ListObjectType",
+    "Merge",
+    "MergeJob",
+    "MergeObjectType",
+    "NotDuplicate",
     "Note",
+    "OnDuplicate",
     "Priority",
     "Relationship",
     "SubjectType",

@@ -128,7 +128,7 @@ def custom_field_delete(*, field: CustomField, force: bool = False) -> None:
     field.delete()
 
 
-def _coerce(field: CustomField, value: Any) -> Any:
+def custom_value_coerce(field: CustomField, value: Any) -> Any:
     """The stored form of one value, or ValidationError with a message for the user."""
     kind = field.type
     if kind == FieldType.TEXT:
@@ -219,7 +219,7 @@ def custom_fields_clean(
             result.pop(key, None)
             continue
         try:
-            result[key] = _coerce(field, value)
+            result[key] = custom_value_coerce(field, value)
         except ValidationError as error:
             errors[f"custom_fields.{key}"] = list(error.messages)
     for key, field in definitions.items():

@@ -27,9 +27,18 @@ def subject_resolve(*, workspace: Workspace, subject_type: str, subject_id: Any)
 
 def subject_delete_attachments(*, workspace: Workspace, subject_type: str, subject_id: Any) -> None:
     """Remove the notes, tasks, activities and timeline of a record about to be deleted."""
+    subjects_delete_attachments(
+        workspace=workspace, subject_type=subject_type, subject_ids=[subject_id]
+    )
+
+
+def subjects_delete_attachments(
+    *, workspace: Workspace, subject_type: str, subject_ids: list[Any]
+) -> None:
+    """The same for many records of one kind at once (a bulk delete, an import's revert)."""
     for model in (Note, Task, Activity, TimelineEvent):
         model.objects.for_workspace(workspace).filter(
-            subject_type=subject_type, subject_id=subject_id
+            subject_type=subject_type, subject_id__in=subject_ids
         ).delete()
 
 

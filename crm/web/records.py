@@ -24,6 +24,7 @@ from crm.models import (
 )
 from crm.services.companies import company_create, company_delete, company_update
 from crm.services.contacts import contact_create, contact_delete, contact_update
+from crm.services.duplicates import likely_duplicates
 from crm.web.lists import ListSpec, created_column, list_page, owner_column, tags_column
 from crm.web.records_common import (
     Column,
@@ -203,7 +204,11 @@ def contact_create_view(request: HttpRequest) -> HttpResponse:
     actor = require_writer(request)
     initial = {"company": request.GET.get("company", "")}
     form = ContactForm(request.POST or None, workspace=request.workspace, initial=initial)
+    duplicates: list[dict[str, Any]] = []
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        duplicates = _duplicates_first(request, "contact", data)
+    if request.method == "POST" and form.is_valid() and not duplicates:
         data = form.cleaned_data
         try:
             contact = contact_create(
@@ -230,8 +235,29 @@ def contact_create_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "title": "New contact",
             "cancel_url": reverse("crm:contact_list"),
+            "duplicates": duplicates,
+            "detail_url": "crm:contact_detail",
         },
     )
+
+
+def _duplicates_first(request: HttpRequest, object_type: str, data: dict[str, Any]) -> list[dict]:
+    """Likely duplicates of the record about to be created, unless the user has seen them
+    and chosen "Create anyway"."""
+    if request.POST.get("create_anyway"):
+        return []
+    # A taken primary email or domain is not a warning but an error, which the create
+    # service reports next to the field.
+    unique_field, model = ("email", Contact) if object_type == "contact" else ("domain", Company)
+    taken = data.get(unique_field)
+    if (
+        taken
+        and model.objects.for_workspace(request.workspace)
+        .filter(**{f"{unique_field}__iexact": taken})
+        .exists()
+    ):
+        return []
+    return likely_duplicates(workspace=request.workspace, object_type=object_type, data=data)
 
 
 def _contact(request: HttpRequest, pk: Any) -> Contact:
@@ -363,7 +389,11 @@ def company_list(request: HttpRequest) -> HttpResponse:
 def company_create_view(request: HttpRequest) -> HttpResponse:
     actor = require_writer(request)
     form = CompanyForm(request.POST or None, workspace=request.workspace)
+    duplicates: list[dict[str, Any]] = []
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        duplicates = _duplicates_first(request, "company", data)
+    if request.method == "POST" and form.is_valid() and not duplicates:
         data = form.cleaned_data
         try:
             company = company_create(
@@ -389,6 +419,8 @@ def company_create_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "title": "New company",
             "cancel_url": reverse("crm:company_list"),
+            "duplicates": duplicates,
+            "detail_url": "crm:company_detail",
         },
     )
 
