@@ -35,6 +35,7 @@ from crm.models import (
     ContactEmail,
     ContactPhone,
     CustomField,
+    ExportJob,
     ImportJob,
     ImportRecord,
     ImportRejectedRow,
@@ -1309,6 +1310,27 @@ class NotDuplicateAdmin(ReadOnlyAdmin):
     fields = readonly_fields = ("workspace", "object_type", "first_id", "second_id", "created_by")
 
 
+class ExportJobAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "object_type", "format", "status", "total", "processed")
+    list_filter = ("status", "format", "object_type", WORKSPACE_FILTER)
+    fields = readonly_fields = (
+        "workspace",
+        "object_type",
+        "format",
+        "params",
+        "columns",
+        "status",
+        "total",
+        "processed",
+        "filename",
+        "message",
+        "created_by",
+        "created_at",
+        "finished_at",
+    )
+
+
+admin.site.register(ExportJob, ExportJobAdmin)
 admin.site.register(Merge, MergeAdmin)
 admin.site.register(MergeJob, MergeJobAdmin)
 admin.site.register(NotDuplicate, NotDuplicateAdmin)

@@ -153,6 +153,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Periodic jobs: run one `celery -A crm beat` per deployment (`make run` embeds it in its
+# worker with -B).
+CELERY_BEAT_SCHEDULE = {
+    "resume-stalled-jobs": {"task": "crm.tasks.resume_stalled_jobs", "schedule": 60.0},
+}
 WORKER_HEARTBEAT_KEY = "crm:worker:heartbeat"
 WORKER_HEARTBEAT_SECONDS = 10
 

@@ -38,3 +38,18 @@ def run_merge_job_undo(job_id: str) -> None:
     from crm.services.merges import merge_job_undo_run
 
     merge_job_undo_run(job_id)
+
+
+@shared_task(ignore_result=True)
+def resume_stalled_jobs() -> None:
+    from crm.services.jobs import jobs_resume_stalled
+
+    jobs_resume_stalled()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_export(job_id: str) -> None:
+    # The export rebuilds a list page's rows and columns, which live with the pages.
+    from crm.web.exports import export_run
+
+    export_run(job_id)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("settings/", include("crm.web.settings_urls")),
     path("imports/", include("crm.web.imports_urls")),
     path("duplicates/", include("crm.web.duplicates_urls")),
+    path("exports/", include("crm.web.exports_urls")),
     path("", include("pipelines.web.board_urls")),
     path("", include("pipelines.web.deal_urls")),
     path("", include("pipelines.web.dashboard_urls")),

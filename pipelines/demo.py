@@ -2039,3 +2039,40 @@ def demo_workspace_get_or_create() -> DemoSetup:
         )
         team.append((member, membership.role, created))
     return DemoSetup(workspace, user, user_created, workspace_created, team)
+
+
+def demo_plant_duplicates(*, workspace: Any, user: Any, count: int = 3) -> int:
+    """A few likely duplicates of seeded people (a typo in the name at the same company, the
+    same phone, the same email as a second address), so that the duplicates review queue of a
+    new demo shows what it does. Returns how many were added."""
+    from accounts.services.common import Actor
+    from crm.models import Contact
+    from crm.services.contacts import contact_create
+
+    actor = Actor(user=user, role="owner")
+    people = list(
+        Contact.objects.for_workspace(workspace)
+        .filter(company__isnull=False)
+        .exclude(email="")
+        .prefetch_related("phones")
+        .order_by("created_at")[:count]
+    )
+    for person in people:
+        phone = next((p.value for p in person.phones.all()), None)
+        first = person.first_name
+        typo = first[:-2] + first[-1] + first[-2] if len(first) > 3 else first + "e"
+        contact_create(
+            workspace=workspace,
+            actor=actor,
+            first_name=typo,
+            last_name=person.last_name,
+            email="",
+            emails=[{"value": person.email.replace("@", ".work@", 1)}, {"value": person.email}]
+            if not phone
+            else None,
+            phones=[phone] if phone else None,
+            job_title=person.job_title,
+            company=person.company,
+            source="import",
+        )
+    return len(people)

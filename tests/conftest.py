@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from accounts.models import Role
@@ -46,3 +48,28 @@ def member(workspace):
 @pytest.fixture
 def other_workspace(db):
     return WorkspaceFactory(owner=UserFactory())
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploaded and generated files go to a temporary MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def worker(django_capture_on_commit_callbacks):
+    """``with worker():`` runs the Celery jobs the block enqueues, in this process, once its
+    transaction commits (the way a worker would pick them up)."""
+    from crm.celery import app
+
+    @contextmanager
+    def run():
+        app.conf.task_always_eager = True
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                yield
+        finally:
+            app.conf.task_always_eager = False
+
+    return run

@@ -11,6 +11,7 @@ from crm.models.contacts import (
     ContactStatus,
 )
 from crm.models.custom_fields import CustomField, FieldType
+from crm.models.exports import ExportFormat, ExportJob
 from crm.models.imports import (
     ImportAction,
     ImportJob,
@@ -43,6 +44,8 @@ __all__ = [
     "ContactStatus",
     "CustomField",
     "Direction",
+    "ExportFormat",
+    "ExportJob",
     "FieldType",
     "ImportAction",
     "ImportJob",

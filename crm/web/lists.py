@@ -92,6 +92,15 @@ class ListSpec:
         return str(column.value(record)) if column.value else str(record)
 
 
+SPECS: dict[str, ListSpec] = {}
+
+
+def register_list(spec: ListSpec) -> ListSpec:
+    """Make a list known by its object type (background exports rebuild it from there)."""
+    SPECS[spec.object_type] = spec
+    return spec
+
+
 # --- Built-in columns every list has ------------------------------------------------------
 
 
@@ -211,8 +220,13 @@ def _session_key(request: HttpRequest, spec: ListSpec) -> str:
     return f"list-columns:{request.workspace.pk}:{spec.object_type}"
 
 
+def available_for(workspace: Any, spec: ListSpec) -> list[Column]:
+    """Every column the list can show in this workspace: built-in, then custom fields."""
+    return [*spec.columns, *custom_columns(workspace, spec.object_type)]
+
+
 def available_columns(request: HttpRequest, spec: ListSpec) -> list[Column]:
-    return [*spec.columns, *custom_columns(request.workspace, spec.object_type)]
+    return available_for(request.workspace, spec)
 
 
 def visible_columns(
@@ -227,7 +241,7 @@ def visible_columns(
     return [c for c in available if c.key in chosen or c.required]
 
 
-def _with_prefetches(queryset: QuerySet, columns: list[Column]) -> QuerySet:
+def with_prefetches(queryset: QuerySet, columns: list[Column]) -> QuerySet:
     related = [c.prefetch for c in columns if c.prefetch]
     return queryset.prefetch_related(*related) if related else queryset
 
@@ -274,7 +288,7 @@ def list_page(
     columns = visible_columns(request, spec, available)
     context = list_context(
         request,
-        queryset=_with_prefetches(spec.queryset(request.workspace), columns),
+        queryset=with_prefetches(spec.queryset(request.workspace), columns),
         filterset_class=spec.filterset_class,
         sorts=spec.sorts,
         default_sort=spec.default_sort,
@@ -297,6 +311,8 @@ def list_page(
         list_url=spec.url("list"),
         list_query=params.urlencode(),
         export_url=f"{spec.url('export')}?{_urlencoded(params, 'cursor', 'limit')}",
+        export_start_url=spec.url("export_start"),
+        export_params=_urlencoded(params, "cursor", "limit"),
         columns_url=spec.url("columns"),
         bulk_url=spec.url("bulk"),
         column_choices=[
@@ -627,7 +643,7 @@ def list_export(request: HttpRequest, spec: ListSpec) -> HttpResponse:
     try:
         filtered, keys = filter_and_sort(
             request.GET,
-            queryset=_with_prefetches(spec.queryset(request.workspace), columns),
+            queryset=with_prefetches(spec.queryset(request.workspace), columns),
             filterset_class=spec.filterset_class,
             sorts=spec.sorts,
             default_sort=spec.default_sort,

@@ -25,7 +25,14 @@ from crm.models import (
 from crm.services.companies import company_create, company_delete, company_update
 from crm.services.contacts import contact_create, contact_delete, contact_update
 from crm.services.duplicates import likely_duplicates
-from crm.web.lists import ListSpec, created_column, list_page, owner_column, tags_column
+from crm.web.lists import (
+    ListSpec,
+    created_column,
+    list_page,
+    owner_column,
+    register_list,
+    tags_column,
+)
 from crm.web.records_common import (
     Column,
     apply_service_errors,
@@ -59,71 +66,79 @@ COMPANY_SORTS = {
 }
 
 
-CONTACT_LIST = ListSpec(
-    object_type=SubjectType.CONTACT,
-    noun="contact",
-    plural="contacts",
-    url_prefix="crm:contact",
-    template="crm/contacts/list.html",
-    queryset=lambda workspace: Contact.objects.for_workspace(workspace).select_related(
-        "company", "owner"
-    ),
-    filterset_class=ContactFilter,
-    sorts=CONTACT_SORTS,
-    default_sort="-created",
-    columns=(
-        Column("name", "Name", "name", value=lambda r: r.display_name, required=True),
-        Column("email", "Email", "email", value=lambda r: r.email),
-        Column("job_title", "Job title", value=lambda r: r.job_title, default=False),
-        Column("company", "Company", "company", value=lambda r: r.company and r.company.name),
-        Column("status", "Status", "status", value=lambda r: r.get_status_display()),
-        Column("source", "Source", value=lambda r: r.get_source_display(), default=False),
-        owner_column(),
-        tags_column(),
-        Column(
-            "last_activity",
-            "Last activity",
-            value=lambda r: r.last_activity_at,
-            default=False,
+CONTACT_LIST = register_list(
+    ListSpec(
+        object_type=SubjectType.CONTACT,
+        noun="contact",
+        plural="contacts",
+        url_prefix="crm:contact",
+        template="crm/contacts/list.html",
+        queryset=lambda workspace: Contact.objects.for_workspace(workspace).select_related(
+            "company", "owner"
         ),
-        created_column(),
-    ),
-    filter_choices=lambda workspace: {"status_choices": ContactStatus.choices},
-    has_lists=True,
+        filterset_class=ContactFilter,
+        sorts=CONTACT_SORTS,
+        default_sort="-created",
+        columns=(
+            Column("name", "Name", "name", value=lambda r: r.display_name, required=True),
+            Column("email", "Email", "email", value=lambda r: r.email),
+            Column("job_title", "Job title", value=lambda r: r.job_title, default=False),
+            Column("company", "Company", "company", value=lambda r: r.company and r.company.name),
+            Column("status", "Status", "status", value=lambda r: r.get_status_display()),
+            Column("source", "Source", value=lambda r: r.get_source_display(), default=False),
+            owner_column(),
+            tags_column(),
+            Column(
+                "last_activity",
+                "Last activity",
+                value=lambda r: r.last_activity_at,
+                default=False,
+            ),
+            created_column(),
+        ),
+        filter_choices=lambda workspace: {"status_choices": ContactStatus.choices},
+        has_lists=True,
+    )
 )
 
-COMPANY_LIST = ListSpec(
-    object_type=SubjectType.COMPANY,
-    noun="company",
-    plural="companies",
-    url_prefix="crm:company",
-    template="crm/companies/list.html",
-    queryset=lambda workspace: Company.objects.for_workspace(workspace).select_related("owner"),
-    filterset_class=CompanyFilter,
-    sorts=COMPANY_SORTS,
-    default_sort="name",
-    columns=(
-        Column("name", "Name", "name", value=lambda r: r.name, required=True),
-        Column("domain", "Domain", "domain", value=lambda r: r.domain),
-        Column("industry", "Industry", "industry", value=lambda r: r.industry),
-        Column(
-            "relationship",
-            "Relationship",
-            "relationship",
-            value=lambda r: r.get_relationship_display(),
+COMPANY_LIST = register_list(
+    ListSpec(
+        object_type=SubjectType.COMPANY,
+        noun="company",
+        plural="companies",
+        url_prefix="crm:company",
+        template="crm/companies/list.html",
+        queryset=lambda workspace: Company.objects.for_workspace(workspace).select_related("owner"),
+        filterset_class=CompanyFilter,
+        sorts=COMPANY_SORTS,
+        default_sort="name",
+        columns=(
+            Column("name", "Name", "name", value=lambda r: r.name, required=True),
+            Column("domain", "Domain", "domain", value=lambda r: r.domain),
+            Column("industry", "Industry", "industry", value=lambda r: r.industry),
+            Column(
+                "relationship",
+                "Relationship",
+                "relationship",
+                value=lambda r: r.get_relationship_display(),
+            ),
+            Column(
+                "lifecycle", "Lifecycle", value=lambda r: r.get_lifecycle_display(), default=False
+            ),
+            Column("size", "Employees", value=lambda r: r.size, default=False),
+            Column(
+                "annual_revenue", "Annual revenue", value=lambda r: r.annual_revenue, default=False
+            ),
+            owner_column(),
+            tags_column(),
+            created_column(),
         ),
-        Column("lifecycle", "Lifecycle", value=lambda r: r.get_lifecycle_display(), default=False),
-        Column("size", "Employees", value=lambda r: r.size, default=False),
-        Column("annual_revenue", "Annual revenue", value=lambda r: r.annual_revenue, default=False),
-        owner_column(),
-        tags_column(),
-        created_column(),
-    ),
-    filter_choices=lambda workspace: {"relationship_choices": Relationship.choices},
-    has_lists=True,
-    delete_consequence=(
-        "Their notes, tasks and timeline go with them; their people stay, without the link."
-    ),
+        filter_choices=lambda workspace: {"relationship_choices": Relationship.choices},
+        has_lists=True,
+        delete_consequence=(
+            "Their notes, tasks and timeline go with them; their people stay, without the link."
+        ),
+    )
 )
 
 

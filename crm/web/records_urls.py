@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from crm.web import lists, records, records_related, records_timeline
+from crm.web import exports, lists, records, records_related, records_timeline
 
 app_name = "crm"
 
@@ -25,6 +25,12 @@ urlpatterns = [
         {"spec": records.CONTACT_LIST},
         name="contact_export",
     ),
+    path(
+        "contacts/export/",
+        exports.export_start,
+        {"spec": records.CONTACT_LIST},
+        name="contact_export_start",
+    ),
     path("contacts/<uuid:pk>/", records.contact_detail, name="contact_detail"),
     path("contacts/<uuid:pk>/summary/", records.contact_summary, name="contact_summary"),
     path("contacts/<uuid:pk>/delete/", records.contact_delete_view, name="contact_delete"),
@@ -42,6 +48,12 @@ urlpatterns = [
         lists.list_export,
         {"spec": records.COMPANY_LIST},
         name="company_export",
+    ),
+    path(
+        "companies/export/",
+        exports.export_start,
+        {"spec": records.COMPANY_LIST},
+        name="company_export_start",
     ),
     path("companies/<uuid:pk>/", records.company_detail, name="company_detail"),
     path("companies/<uuid:pk>/summary/", records.company_summary, name="company_summary"),

@@ -14,7 +14,14 @@ from django.urls import reverse
 
 from accounts.services.common import ServiceError
 from crm.models import Company, Contact, SubjectType
-from crm.web.lists import ListSpec, created_column, list_page, owner_column, tags_column
+from crm.web.lists import (
+    ListSpec,
+    created_column,
+    list_page,
+    owner_column,
+    register_list,
+    tags_column,
+)
 from crm.web.records import record_context, split_tags, summary_edit
 from crm.web.records_common import (
     Column,
@@ -50,36 +57,40 @@ def _stage_choices(workspace: Any) -> list[tuple[str, str]]:
     return [(str(s.pk), f"{s.pipeline.name} · {s.name}" if several else s.name) for s in stages]
 
 
-DEAL_LIST = ListSpec(
-    object_type=SubjectType.DEAL,
-    noun="deal",
-    plural="deals",
-    url_prefix="pipelines:deal",
-    template="pipelines/deals/list.html",
-    queryset=lambda workspace: Deal.objects.for_workspace(workspace).select_related(
-        "company", "stage", "owner"
-    ),
-    filterset_class=DealFilter,
-    sorts=DEAL_SORTS,
-    default_sort="-created",
-    columns=(
-        Column("title", "Title", "title", value=lambda r: r.title, required=True),
-        Column("company", "Company", "company", value=lambda r: r.company and r.company.name),
-        Column("stage", "Stage", "stage", value=lambda r: r.stage.name),
-        Column("status", "Status", value=lambda r: r.get_status_display(), default=False),
-        Column("amount", "Amount", "amount", value=lambda r: r.amount),
-        Column("currency", "Currency", value=lambda r: r.currency, default=False),
-        Column("probability", "Probability", value=lambda r: r.probability, default=False),
-        owner_column(),
-        tags_column(default=False),
-        Column("close", "Expected close", "close", value=lambda r: r.expected_close_date),
-        created_column(default=False),
-    ),
-    filter_choices=lambda workspace: {
-        "status_choices": DealStatus.choices,
-        "stage_choices": _stage_choices(workspace),
-    },
-    delete_consequence=("Their notes, tasks, activities, stage history and timeline go with them."),
+DEAL_LIST = register_list(
+    ListSpec(
+        object_type=SubjectType.DEAL,
+        noun="deal",
+        plural="deals",
+        url_prefix="pipelines:deal",
+        template="pipelines/deals/list.html",
+        queryset=lambda workspace: Deal.objects.for_workspace(workspace).select_related(
+            "company", "stage", "owner"
+        ),
+        filterset_class=DealFilter,
+        sorts=DEAL_SORTS,
+        default_sort="-created",
+        columns=(
+            Column("title", "Title", "title", value=lambda r: r.title, required=True),
+            Column("company", "Company", "company", value=lambda r: r.company and r.company.name),
+            Column("stage", "Stage", "stage", value=lambda r: r.stage.name),
+            Column("status", "Status", value=lambda r: r.get_status_display(), default=False),
+            Column("amount", "Amount", "amount", value=lambda r: r.amount),
+            Column("currency", "Currency", value=lambda r: r.currency, default=False),
+            Column("probability", "Probability", value=lambda r: r.probability, default=False),
+            owner_column(),
+            tags_column(default=False),
+            Column("close", "Expected close", "close", value=lambda r: r.expected_close_date),
+            created_column(default=False),
+        ),
+        filter_choices=lambda workspace: {
+            "status_choices": DealStatus.choices,
+            "stage_choices": _stage_choices(workspace),
+        },
+        delete_consequence=(
+            "Their notes, tasks, activities, stage history and timeline go with them."
+        ),
+    )
 )
 
 

@@ -6,32 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from contextlib import contextmanager
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crm.celery import app
 from crm.models import Contact, ImportJob
 from tests.api.conftest import assert_error
 from tests.imports.conftest import upload
 
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@contextmanager
-def worker(django_capture_on_commit_callbacks):
-    """The worker's part runs in-process once the request's transaction commits."""
-    app.conf.task_always_eager = True
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            yield
-    finally:
-        app.conf.task_always_eager = False
+pytestmark = pytest.mark.usefixtures("media")
 
 
 def _post(client, name="contacts_messy.csv", content=None, **fields):
@@ -39,10 +23,8 @@ def _post(client, name="contacts_messy.csv", content=None, **fields):
     return client.post("/api/v1/imports", data, format="multipart")
 
 
-def test_import_runs_as_a_job_with_counts_and_error_file(
-    api, workspace, django_capture_on_commit_callbacks
-):
-    with worker(django_capture_on_commit_callbacks):
+def test_import_runs_as_a_job_with_counts_and_error_file(api, workspace, worker):
+    with worker():
         response = _post(api, tags="From API, Spring")
     assert response.status_code == 202, response.content
     assert response["Location"] == response.json()["url"]
@@ -64,8 +46,8 @@ def test_import_runs_as_a_job_with_counts_and_error_file(
     assert [r[0] for r in rows[1:]] == ["4", "7", "9", "13", "14"]
 
 
-def test_dry_run_reports_without_writing(api, workspace, django_capture_on_commit_callbacks):
-    with worker(django_capture_on_commit_callbacks):
+def test_dry_run_reports_without_writing(api, workspace, worker):
+    with worker():
         response = _post(api, dry_run="true")
     job = api.get(response.json()["url"]).json()
     assert job["dry_run"] is True
@@ -73,7 +55,7 @@ def test_dry_run_reports_without_writing(api, workspace, django_capture_on_commi
     assert not Contact.objects.for_workspace(workspace).exists()
 
 
-def test_explicit_mapping_and_xlsx(api, workspace, django_capture_on_commit_callbacks):
+def test_explicit_mapping_and_xlsx(api, workspace, worker):
     from openpyxl import Workbook
 
     book = Workbook()
@@ -82,7 +64,7 @@ def test_explicit_mapping_and_xlsx(api, workspace, django_capture_on_commit_call
     buffer = io.BytesIO()
     book.save(buffer)
     mapping = json.dumps({"Nom complet": "full_name", "Courriel": "email"})
-    with worker(django_capture_on_commit_callbacks):
+    with worker():
         response = _post(api, "people.xlsx", buffer.getvalue(), mapping=mapping)
     assert response.status_code == 202, response.content
     ada = Contact.objects.for_workspace(workspace).get()
@@ -120,11 +102,9 @@ def test_missing_scopes(make_client):
     assert "contacts:write" in body["message"]
 
 
-def test_another_workspaces_import_is_404(
-    api, make_client, other_workspace, django_capture_on_commit_callbacks
-):
+def test_another_workspaces_import_is_404(api, make_client, other_workspace, worker):
     theirs = make_client("crm:write", ws=other_workspace)
-    with worker(django_capture_on_commit_callbacks):
+    with worker():
         job_id = _post(theirs).json()["id"]
     for method, path in [
         ("get", ""),
@@ -137,17 +117,17 @@ def test_another_workspaces_import_is_404(
     assert ImportJob.objects.get(pk=job_id).revert_status == ""
 
 
-def test_cancel_and_revert(api, workspace, django_capture_on_commit_callbacks):
+def test_cancel_and_revert(api, workspace, worker):
     job_id = _post(api, "contacts_hubspot.csv").json()["id"]  # queued: no worker ran
     cancelled = api.post(f"/api/v1/imports/{job_id}/cancel")
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled"
     assert_error(api.post(f"/api/v1/imports/{job_id}/cancel"), 409)
 
-    with worker(django_capture_on_commit_callbacks):
+    with worker():
         done = _post(api, "contacts_hubspot.csv").json()
     assert Contact.objects.for_workspace(workspace).count() == 5
-    with worker(django_capture_on_commit_callbacks):
+    with worker():
         reverted = api.post(f"/api/v1/imports/{done['id']}/revert")
     assert reverted.status_code == 202
     assert api.get(done["url"]).json()["revert_status"] == "succeeded"

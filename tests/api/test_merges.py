@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crm.celery import app
 from crm.models import Company, Contact, Merge, Note
 from crm.services.activity import note_create
 from crm.services.contacts import contact_create
@@ -128,23 +127,7 @@ def test_another_workspaces_record_is_404_and_untouched(api, people, other_works
     assert Contact.objects.filter(pk=a.pk).exists()
 
 
-def _eager(django_capture_on_commit_callbacks):
-    class Eager:
-        def __enter__(self):
-            app.conf.task_always_eager = True
-            self.capture = django_capture_on_commit_callbacks(execute=True)
-            self.capture.__enter__()
-
-        def __exit__(self, *exc):
-            self.capture.__exit__(*exc)
-            app.conf.task_always_eager = False
-
-    return Eager()
-
-
-def test_merge_job_with_progress_errors_and_undo(
-    api, workspace, people, django_capture_on_commit_callbacks
-):
+def test_merge_job_with_progress_errors_and_undo(api, workspace, people, worker):
     a, b = people
     c = ContactFactory(workspace=workspace)
     d = ContactFactory(workspace=workspace)
@@ -153,7 +136,7 @@ def test_merge_job_with_progress_errors_and_undo(
         {"primary_id": str(c.pk), "secondary_id": str(d.pk)},
         {"primary_id": str(c.pk), "secondary_id": str(b.pk)},  # b is gone by then
     ]
-    with _eager(django_capture_on_commit_callbacks):
+    with worker():
         response = api.post(
             "/api/v1/merges", {"object_type": "contact", "pairs": pairs}, format="json"
         )
@@ -164,7 +147,7 @@ def test_merge_job_with_progress_errors_and_undo(
     assert job["errors"][0]["index"] == 2
     assert not Contact.objects.filter(pk__in=[b.pk, d.pk]).exists()
 
-    with _eager(django_capture_on_commit_callbacks):
+    with worker():
         undo = api.post(f"{response['Location']}/undo")
     assert undo.status_code == 202
     assert api.get(response["Location"]).json()["undo_status"] == "succeeded"
@@ -173,9 +156,9 @@ def test_merge_job_with_progress_errors_and_undo(
     assert_error(api.post(f"{response['Location']}/undo"), 409)
 
 
-def test_merge_job_dry_run_changes_nothing(api, people, django_capture_on_commit_callbacks):
+def test_merge_job_dry_run_changes_nothing(api, people, worker):
     a, b = people
-    with _eager(django_capture_on_commit_callbacks):
+    with worker():
         response = api.post(
             "/api/v1/merges",
             {
@@ -203,9 +186,7 @@ def test_merge_job_validation(api, body, field):
     assert_error(api.post("/api/v1/merges", body, format="json"), 400, field=field)
 
 
-def test_merge_job_scope_and_tenancy(
-    make_client, api, people, other_workspace, django_capture_on_commit_callbacks
-):
+def test_merge_job_scope_and_tenancy(make_client, api, people, other_workspace, worker):
     a, b = people
     pairs = [{"primary_id": str(a.pk), "secondary_id": str(b.pk)}]
     assert_error(
@@ -215,7 +196,7 @@ def test_merge_job_scope_and_tenancy(
         403,
     )
     theirs = make_client("crm:write", ws=other_workspace)
-    with _eager(django_capture_on_commit_callbacks):
+    with worker():
         job = theirs.post(
             "/api/v1/merges", {"object_type": "contact", "pairs": pairs}, format="json"
         ).json()

@@ -85,8 +85,11 @@ CITIES = [
 STATUSES = ["Lead", "Customer", "Active", ""]
 
 
-def generate(path: Path, rows: int, seed: int = 7) -> None:
-    rng = random.Random(seed)
+def generate(path: Path, rows: int, *, seed: int = 7, variant: int = 0) -> None:
+    """``rows`` people with companies (a few companies hold most of them), half with a phone.
+    ``variant`` changes job titles and statuses only: the same people, updated."""
+    people = random.Random(seed)
+    changes = random.Random(seed + 1 + variant)
     companies = [(f"Company {n}", f"company{n}.example") for n in range(max(1, rows // 10))]
     tags = ["vip", "newsletter", "partner", "event-2026", "churn-risk"]
     with open(path, "w", newline="") as handle:
@@ -107,20 +110,22 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             ]
         )
         for n in range(rows):
-            company, domain = companies[int(rng.paretovariate(1.2)) % len(companies)]
-            city, country = rng.choice(CITIES)
+            company, domain = companies[int(people.paretovariate(1.2)) % len(companies)]
+            city, country = people.choice(CITIES)
+            first, last = people.choice(FIRST), people.choice(LAST)
+            chosen_tags = ";".join(people.sample(tags, k=int(people.paretovariate(2)) % 3))
             phone = f"+1415{n % 10_000_000:07d}" if n % 2 == 0 else ""
             writer.writerow(
                 [
-                    rng.choice(FIRST),
-                    rng.choice(LAST),
+                    first,
+                    last,
                     f"person{n}@{domain}",
                     phone,
                     company,
                     domain,
-                    rng.choice(TITLES),
-                    rng.choice(STATUSES),
-                    ";".join(rng.sample(tags, k=int(rng.paretovariate(2)) % 3)),
+                    changes.choice(TITLES),
+                    changes.choice(STATUSES),
+                    chosen_tags,
                     city,
                     country,
                 ]
@@ -150,15 +155,17 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="crm-import-bench-"))
     path = workdir / "contacts.csv"
+    updated_path = workdir / "contacts-updated.csv"
     start = time.perf_counter()
     generate(path, args.rows)
+    generate(updated_path, args.rows, variant=1)
     generated = time.perf_counter() - start
     owner, _ = User.objects.get_or_create(email="bench-import@example.com", defaults={"name": "B"})
     workspace = workspace_create(name=f"Import bench {int(time.time())}", owner=owner)
     actor = Actor(user=owner, role="owner")
     results: dict[str, Any] = {"rows": args.rows, "file_mb": round(path.stat().st_size / 2**20, 1)}
-    for mode in ("skip", "update"):
-        with open(path, "rb") as handle:
+    for mode, source in (("skip", path), ("update", updated_path)):
+        with open(source, "rb") as handle:
             job = import_create(
                 workspace=workspace,
                 actor=actor,

@@ -660,3 +660,16 @@ def test_seed_demo_is_quiet_at_verbosity_zero(workspace):
     assert out == ""
     assert err == ""
     assert Contact.objects.for_workspace(workspace).count() == 5
+
+
+@pytest.mark.django_db
+def test_seed_demo_with_duplicates_plants_a_few_for_the_review_queue():
+    from crm.services.duplicates import duplicate_groups
+
+    call_command(
+        "seed_demo", contacts=40, companies=10, deals=5, with_duplicates=True, stdout=io.StringIO()
+    )
+    workspace = Workspace.objects.get(slug=settings.DEMO_WORKSPACE_SLUG)
+    assert Contact.objects.for_workspace(workspace).count() == 43
+    groups = duplicate_groups(workspace=workspace, object_type="contact")
+    assert len(groups) >= 3

@@ -9,9 +9,9 @@ DATA = Path(__file__).parent.parent / "data"
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+def _files_in_tmp(media):
+    """Every test here uploads files: they go to a temporary MEDIA_ROOT."""
+    return media
 
 
 def upload(name: str, content: bytes | None = None) -> SimpleUploadedFile:

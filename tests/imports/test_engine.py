@@ -22,6 +22,7 @@ from crm.models import (
 )
 from crm.services.custom_fields import custom_field_create
 from crm.services.imports import import_cancel, import_create, import_error_rows, import_revert
+from tests.imports.conftest import DATA as DATA_DIR
 from tests.imports.conftest import upload
 
 
@@ -279,7 +280,7 @@ def test_companies_import_matches_on_domain(workspace, actor):
     assert (nasa.size, str(nasa.annual_revenue)) == (18000, "25000000000.00")
     assert nasa.phones.get().value == "+12023580001"
     again = _import(workspace, actor, "companies.csv", object_type="company", on_duplicate="update")
-    assert (again.created, again.updated, again.failed) == (0, 3, 1)
+    assert (again.created, again.updated, again.skipped, again.failed) == (0, 0, 3, 1)
     assert (
         Company.objects.for_workspace(workspace).get(domain="bletchley.example").name
         == "Bletchley Park"
@@ -363,3 +364,16 @@ def test_other_crms_exports_import_cleanly(workspace, actor):
         "linus.home@example.net",
     }
     assert sorted(t.name for t in linus.tags.all()) == ["Partners", "myContacts"]
+
+
+def test_update_mode_skips_rows_that_change_nothing(workspace, actor):
+    first = _import(workspace, actor, "contacts_hubspot.csv", on_duplicate="update")
+    events = TimelineEvent.objects.filter(subject_type="contact").count()
+    again = _import(workspace, actor, "contacts_hubspot.csv", on_duplicate="update")
+    assert first.created == 5
+    assert (again.created, again.updated, again.skipped) == (0, 0, 5)
+    assert TimelineEvent.objects.filter(subject_type="contact").count() == events
+    changed = (DATA_DIR / "contacts_hubspot.csv").read_text().replace("Founder", "Chair")
+    third = _import(workspace, actor, "changed.csv", changed.encode(), on_duplicate="update")
+    assert (third.updated, third.skipped) == (1, 4)
+    assert _contacts(workspace).get(email="ada@analytical.example").job_title == "Chair"

@@ -3,42 +3,24 @@ file, cancel and revert; roles, tenancy and query counts."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
-from crm.celery import app
 from crm.models import Contact, CustomField, ImportJob
 from crm.services.imports import import_upload
 from tests.factories import MembershipFactory
 from tests.imports.conftest import upload
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
 def signed_in(client, user, workspace):
     client.force_login(user)
     return client
-
-
-@contextmanager
-def worker(django_capture_on_commit_callbacks):
-    app.conf.task_always_eager = True
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            yield
-    finally:
-        app.conf.task_always_eager = False
 
 
 def _mapping_post(job, **extra):
@@ -80,14 +62,12 @@ def test_upload_errors_are_shown_by_the_field(signed_in):
     assert not ImportJob.objects.exists()
 
 
-def test_dry_run_then_import_then_revert(
-    signed_in, workspace, user, django_capture_on_commit_callbacks
-):
+def test_dry_run_then_import_then_revert(signed_in, workspace, user, worker):
     signed_in.post(
         "/imports/new/", {"object_type": "contact", "file": upload("contacts_messy.csv")}
     )
     job = ImportJob.objects.get()
-    with worker(django_capture_on_commit_callbacks):
+    with worker():
         response = signed_in.post(
             f"/imports/{job.pk}/mapping/", _mapping_post(job, tags="Messy, 2026", action="dry_run")
         )
@@ -100,7 +80,7 @@ def test_dry_run_then_import_then_revert(
     assert "Row 4" in html and "Enter a valid email address" in html
     assert "Import 6 rows" in html
 
-    with worker(django_capture_on_commit_callbacks):
+    with worker():
         signed_in.post(f"/imports/{job.pk}/run/")
     job.refresh_from_db()
     assert (job.dry_run, job.status, job.created) == (False, "succeeded", 6)
@@ -120,7 +100,7 @@ def test_dry_run_then_import_then_revert(
 
     confirm = signed_in.get(f"/imports/{job.pk}/revert/").content.decode()
     assert "will be deleted" in confirm
-    with worker(django_capture_on_commit_callbacks):
+    with worker():
         signed_in.post(f"/imports/{job.pk}/revert/")
     assert not Contact.objects.exists()
     assert "Reverted" in signed_in.get(f"/imports/{job.pk}/").content.decode()

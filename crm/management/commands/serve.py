@@ -27,7 +27,7 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
         if not no_demo:
-            call_command("seed_demo", if_empty=True, verbosity=1)
+            call_command("seed_demo", if_empty=True, with_duplicates=True, verbosity=1)
 
         # SIGTERM (a supervisor, CI) ends the run like Ctrl-C does.
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -41,6 +41,8 @@ class Command(BaseCommand):
                     "-A",
                     "crm",
                     "worker",
+                    "--beat",
+                    f"--schedule={settings.BASE_DIR / 'var' / 'celerybeat-schedule'}",
                     "--loglevel=INFO",
                     "--concurrency=2",
                     "--without-gossip",

@@ -14,7 +14,13 @@ from django.db import connection, transaction
 
 from accounts.models import Workspace
 from crm.models import Contact
-from pipelines.demo import DEFAULT_SEED, DemoSetup, demo_seed, demo_workspace_get_or_create
+from pipelines.demo import (
+    DEFAULT_SEED,
+    DemoSetup,
+    demo_plant_duplicates,
+    demo_seed,
+    demo_workspace_get_or_create,
+)
 
 MAX_RECORDS = 5_000_000
 
@@ -61,6 +67,12 @@ class Command(BaseCommand):
             default=DEFAULT_SEED,
             help="Random seed; the same seed gives the same names, amounts and stages.",
         )
+        parser.add_argument(
+            "--with-duplicates",
+            action="store_true",
+            help="Also add a few likely duplicates of demo people, for the review queue "
+            "(`make run` does).",
+        )
 
     def handle(
         self,
@@ -71,6 +83,7 @@ class Command(BaseCommand):
         deals: int,
         if_empty: bool,
         seed: int,
+        with_duplicates: bool = False,
         **options: Any,
     ) -> None:
         verbosity = options.get("verbosity", 1)
@@ -114,6 +127,8 @@ class Command(BaseCommand):
                 )
             except ValueError as error:
                 raise CommandError(str(error)) from None
+            if with_duplicates and setup is not None and contacts:
+                counts["duplicates"] = demo_plant_duplicates(workspace=target, user=setup.user)
         elapsed = time.perf_counter() - started
         if verbosity:
             self._report(target, counts, elapsed, setup)
