@@ -30,7 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import uuid7
-from crm.imports.reader import Table, UnreadableFile
+from crm.imports.reader import Table, UnreadableFile, local_path
 from crm.imports.rows import RowCleaner, RowError
 from crm.models import (
     ImportJob,
@@ -202,9 +202,14 @@ def _cancel_requested(job: ImportJob) -> bool:
 # --- 1. Staging ----------------------------------------------------------------------------
 
 
-@transaction.atomic
 def _stage(job: ImportJob) -> None:
-    table = Table(job.file.path, delimiter=job.delimiter or None)
+    with local_path(job.file) as path:
+        _stage_from(job, path)
+
+
+@transaction.atomic
+def _stage_from(job: ImportJob, path: Any) -> None:
+    table = Table(path, delimiter=job.delimiter or None)
     cleaner = RowCleaner(
         workspace=job.workspace,
         object_type=job.object_type,

@@ -7,7 +7,10 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime
+import shutil
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +25,27 @@ SNIFF_BYTES = 64 * 1024
 SCAN_CHUNK = 1024 * 1024
 DELIMITERS = ",;\t|"
 XLSX_MAGIC = b"PK\x03\x04"
+
+
+@contextmanager
+def local_path(field_file: Any) -> Iterator[Path]:
+    """A path on this machine for a stored file: its own path on local storage, else a
+    temporary copy (S3-compatible storage has no paths), streamed in 1 MB pieces."""
+    try:
+        own = Path(field_file.path)
+    except NotImplementedError:
+        own = None
+    if own is not None and own.exists():
+        yield own
+        return
+    suffix = Path(field_file.name).suffix
+    with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
+        with field_file.open("rb") as source:
+            if source.seekable():
+                source.seek(0)  # a file just saved may still be open at its end
+            shutil.copyfileobj(source, copy, SCAN_CHUNK)
+        copy.flush()
+        yield Path(copy.name)
 
 
 class UnreadableFile(ValueError):

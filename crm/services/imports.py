@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Workspace
 from accounts.services.common import Actor, ServiceError
 from crm.imports.headers import TARGETS, guess_mapping
-from crm.imports.reader import Table, UnreadableFile
+from crm.imports.reader import Table, UnreadableFile, local_path
 from crm.models import CustomField, ImportJob, ImportPhase, ImportStatus, JobStatus, OnDuplicate
 from crm.normalize import spreadsheet_safe
 from crm.services.attachments import FileTooLarge
@@ -140,7 +140,8 @@ def import_upload(
     )
     job.file.save(job.filename, file, save=False)
     try:
-        table = Table(job.file.path)
+        with local_path(job.file) as path:
+            table = Table(path)
     except UnreadableFile as error:
         job.file.delete(save=False)
         raise ValidationError({"file": [str(error)]}) from None
@@ -160,7 +161,8 @@ def import_upload(
 def import_samples(*, job: ImportJob, count: int = 3) -> list[list[str]]:
     """The first rows of the file, for the mapping step."""
     try:
-        return Table(job.file.path, delimiter=job.delimiter or None).samples(count)
+        with local_path(job.file) as path:
+            return Table(path, delimiter=job.delimiter or None).samples(count)
     except (UnreadableFile, OSError):
         return []
 
@@ -310,14 +312,15 @@ def import_error_rows(*, job: ImportJob) -> Iterator[str]:
     if not reasons:
         return
     try:
-        rows = Table(job.file.path, delimiter=job.delimiter or None).rows()
-        for number, values in rows:
-            reason = reasons.get(number)
-            if reason is None:
-                continue
-            writer.writerow([number, reason, *(spreadsheet_safe(v) for v in values)])
-            if buffer.tell() > 64 * 1024:
-                yield flush()
+        with local_path(job.file) as path:
+            rows = Table(path, delimiter=job.delimiter or None).rows()
+            for number, values in rows:
+                reason = reasons.get(number)
+                if reason is None:
+                    continue
+                writer.writerow([number, reason, *(spreadsheet_safe(v) for v in values)])
+                if buffer.tell() > 64 * 1024:
+                    yield flush()
     except (UnreadableFile, OSError):
         for number in sorted(reasons):
             writer.writerow([number, reasons[number]])

@@ -377,3 +377,14 @@ def test_update_mode_skips_rows_that_change_nothing(workspace, actor):
     third = _import(workspace, actor, "changed.csv", changed.encode(), on_duplicate="update")
     assert (third.updated, third.skipped) == (1, 4)
     assert _contacts(workspace).get(email="ada@analytical.example").job_title == "Chair"
+
+
+def test_imports_work_on_storage_without_local_paths(workspace, actor, settings):
+    """S3-compatible storage has no file paths: the file is read from a temporary copy."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    job = _import(workspace, actor, "contacts_messy.csv")
+    assert (job.status, job.created, job.failed) == (JobStatus.SUCCEEDED, 6, 5)
+    assert "Row,Error" in "".join(import_error_rows(job=job))
