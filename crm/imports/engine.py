@@ -9,8 +9,9 @@ set-based SQL.
 2. **Write** (one transaction per chunk of rows): records created or updated, with their
    emails, phones, company links, tags and an "imported" timeline event, each noted in
    ``ImportRecord`` (with the prior values of what it updated, for a revert), and the job's
-   counters and resume point (``last_row``) moved in the same transaction. A restarted worker
-   continues after ``last_row``: no row is written twice, none is lost.
+   counters and its "done" mark moved in the same transaction; chunks are written by two
+   connections at once. A restarted worker writes the chunks not marked done: no row is
+   written twice, none is lost.
 
 A dry run stops after staging and reports what would happen.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +47,8 @@ from crm.models.tags import DEFAULT_TAG_COLOR
 # Rows per write transaction (the resume unit). An environment variable only so that the
 # killed-worker test can make several chunks out of a small file.
 CHUNK_ROWS = int(os.environ.get("CRM_IMPORT_CHUNK_ROWS", "20000"))
+# Connections writing chunks at once.
+WRITER_THREADS = int(os.environ.get("CRM_IMPORT_WRITERS", "2"))
 COPY_BATCH = 5_000
 CANCEL_CHECK_ROWS = 50_000
 
@@ -169,9 +173,7 @@ def import_run(job_id: Any) -> ImportJob | None:
                 _stage(job)
                 if job.dry_run:
                     return _finish(job, JobStatus.SUCCEEDED)
-            last = _scalar(f"SELECT coalesce(max(row_number), 0) FROM {stage_table(job)}")
-            while job.last_row < last:
-                _write_chunk(job)
+            _write_chunks(job)
             return _finish(job, JobStatus.SUCCEEDED)
         except Cancelled:
             return _finish(job, JobStatus.CANCELLED)
@@ -261,6 +263,7 @@ def _stage_from(job: ImportJob, path: Any) -> None:
         job.processed_rows = total
     else:
         job.phase = ImportPhase.PROCESSING
+        job.options = {**job.options, "chunks": _chunks(job), "done": []}
         job.skipped = plan.get("skip", 0) + plan.get("duplicate", 0)
         job.companies_created = plan.get("companies", 0)
     job.format, job.encoding, job.delimiter = (
@@ -501,18 +504,76 @@ def _actor(job: ImportJob) -> dict[str, Any]:
 # --- 2. Writing chunks ---------------------------------------------------------------------
 
 
+def _chunks(job: ImportJob) -> list[list[int]]:
+    """The file cut into chunks of about ``CHUNK_ROWS`` staged rows: ``[lo, hi, rows]`` (row
+    numbers ``lo < n <= hi``, and how many rows of the file, rejected ones included, that
+    is). Decided once, at the end of staging, and kept on the job: a resumed job cuts the
+    same way whatever the setting is then."""
+    name = stage_table(job)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT max(row_number) FROM (
+                    SELECT row_number, (row_number() OVER (ORDER BY row_number) - 1) / %(n)s AS c
+                    FROM {name}) numbered
+                GROUP BY c ORDER BY c""",
+            {"n": CHUNK_ROWS},
+        )
+        ends = [row[0] for row in cursor.fetchall()]
+        last_rejected = _scalar(
+            "SELECT coalesce(max(row_number), 0) FROM crm_importrejectedrow WHERE job_id = %(j)s",
+            {"j": job.pk},
+        )
+        if not ends:
+            return []
+        ends[-1] = max(ends[-1], last_rejected)
+        bounds = list(zip([0, *ends[:-1]], ends, strict=True))
+        cursor.execute(
+            f"""SELECT b.lo, b.hi,
+                       (SELECT count(*) FROM {name} s WHERE s.row_number > b.lo
+                          AND s.row_number <= b.hi)
+                     + (SELECT count(*) FROM crm_importrejectedrow r WHERE r.job_id = %(j)s
+                          AND r.row_number > b.lo AND r.row_number <= b.hi)
+                FROM unnest(%(lo)s::int[], %(hi)s::int[]) AS b(lo, hi) ORDER BY b.lo""",
+            {"j": job.pk, "lo": [lo for lo, _ in bounds], "hi": [hi for _, hi in bounds]},
+        )
+        return [[lo, hi, rows] for lo, hi, rows in cursor.fetchall()]
+
+
+def _write_chunks(job: ImportJob) -> None:
+    """Every chunk not yet written, by ``WRITER_THREADS`` connections at once (PostgreSQL then
+    works on more than one core); chunks are independent: duplicates inside the file, matches,
+    companies and tags were settled at staging."""
+    done = set(job.options.get("done", []))
+    pending = [c for c in job.options.get("chunks", []) if c[0] not in done]
+    if WRITER_THREADS < 2 or connection.in_atomic_block or len(pending) < 2:
+        for chunk in pending:
+            _write_chunk(job, chunk)
+        return
+    with ThreadPoolExecutor(max_workers=WRITER_THREADS, thread_name_prefix="import") as pool:
+        futures = [pool.submit(_write_chunk_in_thread, job.pk, chunk) for chunk in pending]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _write_chunk_in_thread(job_id: Any, chunk: list[int]) -> None:
+    try:
+        job = ImportJob.objects.select_related("workspace", "created_by", "api_key").get(pk=job_id)
+        _write_chunk(job, chunk)
+    finally:
+        connection.close()
+
+
 @transaction.atomic
-def _write_chunk(job: ImportJob) -> None:
-    locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-    if locked.cancel_requested:
+def _write_chunk(job: ImportJob, chunk: list[int]) -> None:
+    lo, hi, rows = chunk
+    if _cancel_requested(job):
         raise Cancelled
     _bulk_write_settings()
-    lo = locked.last_row
-    hi = _scalar(
-        f"""SELECT max(row_number) FROM (SELECT row_number FROM {stage_table(job)}
-            WHERE row_number > %(lo)s ORDER BY row_number LIMIT %(n)s) c""",
-        {"lo": lo, "n": CHUNK_ROWS},
-    )
     params = {
         "ws": job.workspace_id,
         "job": job.pk,
@@ -523,21 +584,28 @@ def _write_chunk(job: ImportJob) -> None:
     }
     writer = WRITERS[job.object_type]
     created, updated, conflicts = writer(job, params)
-    processed = _scalar(
-        f"""SELECT (SELECT count(*) FROM {stage_table(job)} WHERE row_number <= %(hi)s)
-                 + (SELECT count(*) FROM crm_importrejectedrow
-                    WHERE job_id = %(job)s AND row_number <= %(hi)s)""",
-        params,
+    # Last, so that the job's row is locked only for the commit: counters and the chunk's
+    # "done" mark land in the same transaction as its rows.
+    _execute(
+        """UPDATE crm_importjob SET
+               created = created + %(created)s, updated = updated + %(updated)s,
+               failed = failed + %(conflicts)s,
+               processed_rows = LEAST(processed_rows + %(rows)s, total_rows),
+               last_row = GREATEST(last_row, %(hi)s),
+               options = jsonb_set(options, '{done}',
+                                   coalesce(options -> 'done', '[]') || to_jsonb(%(lo)s::int)),
+               updated_at = now()
+           WHERE id = %(job)s""",
+        {
+            "created": created,
+            "updated": updated,
+            "conflicts": conflicts,
+            "rows": rows,
+            "hi": hi,
+            "lo": lo,
+            "job": job.pk,
+        },
     )
-    ImportJob.objects.filter(pk=job.pk).update(
-        last_row=hi,
-        processed_rows=min(processed, locked.total_rows),
-        created=locked.created + created,
-        updated=locked.updated + updated,
-        failed=locked.failed + conflicts,
-        updated_at=timezone.now(),
-    )
-    job.last_row = hi
 
 
 def _cond(action: str) -> str:

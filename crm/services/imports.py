@@ -214,6 +214,7 @@ def import_start(*, job: ImportJob, dry_run: bool = False) -> ImportJob:
             "last_row",
         ):
             setattr(job, name, 0)
+        job.options = {k: v for k, v in job.options.items() if k not in ("chunks", "done")}
         job.status = ImportStatus.QUEUED
         job.phase = ImportPhase.STAGING
         job.dry_run = bool(dry_run)
