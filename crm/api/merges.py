@@ -182,6 +182,7 @@ class MergeJobViewSet(WorkspaceViewSet):
 
 class DuplicateGroupSerializer(serializers.Serializer):
     score = serializers.FloatField()
+    size = serializers.IntegerField(help_text="Records in the group (at most 25 are listed)")
     reasons = serializers.ListField(child=serializers.CharField())
     records = serializers.ListField(child=serializers.DictField())
 

@@ -14,6 +14,7 @@ Blocking keeps the comparisons near-linear in the number of records. Pairs someo
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,61 +31,80 @@ LEGAL_SUFFIXES = (
     r"\m(inc|incorporated|llc|ltd|limited|gmbh|sa|sas|sarl|bv|ag|plc|co|corp|corporation)\M\.?"
 )
 
-PAIR_SQL = {
+# Each query gives either groups of ids sharing a key (``"group"``: one array per row, joined
+# into a chain of pairs, so a value shared by k records costs k, not k²), or scored pairs
+# (``"pairs"``: two ids and a similarity), compared only inside small blocks.
+PAIR_SQL: dict[str, list[tuple[str, float | None, str, str]]] = {
     "contact": [
         (
             "same email",
             0.95,
-            """SELECT DISTINCT a.contact_id, b.contact_id
-               FROM crm_contactemail a
-               JOIN crm_contactemail b ON b.workspace_id = a.workspace_id
-                AND lower(b.value) = lower(a.value) AND b.contact_id > a.contact_id
-               WHERE a.workspace_id = %(ws)s""",
+            "group",
+            """SELECT array_agg(DISTINCT contact_id) FROM crm_contactemail
+               WHERE workspace_id = %(ws)s
+               GROUP BY lower(value) HAVING count(DISTINCT contact_id) > 1""",
         ),
         (
             "same phone",
             0.8,
-            """SELECT DISTINCT a.contact_id, b.contact_id
-               FROM crm_contactphone a
-               JOIN crm_contactphone b ON b.workspace_id = a.workspace_id
-                AND b.value = a.value AND b.contact_id > a.contact_id
-               WHERE a.workspace_id = %(ws)s""",
+            "group",
+            """SELECT array_agg(DISTINCT contact_id) FROM crm_contactphone
+               WHERE workspace_id = %(ws)s
+               GROUP BY value HAVING count(DISTINCT contact_id) > 1""",
+        ),
+        (
+            "same name, same company",
+            0.85,
+            "group",
+            """SELECT array_agg(id) FROM crm_contact
+               WHERE workspace_id = %(ws)s AND company_id IS NOT NULL AND full_name <> ''
+               GROUP BY company_id, lower(full_name) HAVING count(*) > 1""",
         ),
         (
             "similar name, same company",
             None,
-            """SELECT a.id, b.id, similarity(lower(a.full_name), lower(b.full_name))
-               FROM crm_contact a
-               JOIN crm_contact b ON b.workspace_id = a.workspace_id
-                AND b.company_id = a.company_id AND b.id > a.id
-                AND left(lower(b.last_name), 1) = left(lower(a.last_name), 1)
-               WHERE a.workspace_id = %(ws)s AND a.company_id IS NOT NULL
-                 AND a.full_name <> '' AND b.full_name <> ''
-                 AND similarity(lower(a.full_name), lower(b.full_name)) >= %(similarity)s""",
+            "pairs",
+            """WITH c AS (
+                 SELECT id, company_id, lower(full_name) AS n,
+                        left(lower(last_name), 2) || left(lower(first_name), 1) AS k
+                 FROM crm_contact
+                 WHERE workspace_id = %(ws)s AND company_id IS NOT NULL AND full_name <> ''),
+               blocks AS (
+                 SELECT company_id, k FROM c GROUP BY company_id, k
+                 HAVING count(*) BETWEEN 2 AND %(block)s)
+               SELECT a.id, b.id, similarity(a.n, b.n)
+               FROM c a
+               JOIN blocks USING (company_id, k)
+               JOIN c b ON b.company_id = a.company_id AND b.k = a.k AND b.id > a.id
+               WHERE a.n <> b.n AND similarity(a.n, b.n) >= %(similarity)s""",
         ),
     ],
     "company": [
         (
             "same phone",
             0.8,
-            """SELECT DISTINCT a.company_id, b.company_id
-               FROM crm_companyphone a
-               JOIN crm_companyphone b ON b.workspace_id = a.workspace_id
-                AND b.value = a.value AND b.company_id > a.company_id
-               WHERE a.workspace_id = %(ws)s""",
+            "group",
+            """SELECT array_agg(DISTINCT company_id) FROM crm_companyphone
+               WHERE workspace_id = %(ws)s
+               GROUP BY value HAVING count(DISTINCT company_id) > 1""",
         ),
         (
             "similar name",
             None,
+            "pairs",
             """WITH names AS (
                  SELECT id, btrim(regexp_replace(lower(name), %(suffixes)s, '', 'g')) AS n
-                 FROM crm_company WHERE workspace_id = %(ws)s)
+                 FROM crm_company WHERE workspace_id = %(ws)s),
+               keyed AS (SELECT id, n, left(n, 3) AS k FROM names WHERE n <> ''),
+               blocks AS (SELECT k FROM keyed GROUP BY k HAVING count(*) BETWEEN 2 AND %(block)s)
                SELECT a.id, b.id, similarity(a.n, b.n)
-               FROM names a JOIN names b ON left(b.n, 3) = left(a.n, 3) AND b.id > a.id
-               WHERE a.n <> '' AND similarity(a.n, b.n) >= %(similarity)s""",
+               FROM keyed a JOIN blocks USING (k) JOIN keyed b ON b.k = a.k AND b.id > a.id
+               WHERE similarity(a.n, b.n) >= %(similarity)s""",
         ),
     ],
 }
+BLOCK_LIMIT = 200  # records compared pairwise at most per block (bigger ones: exact keys only)
+GROUP_RECORDS = 25  # records shown per group
 
 
 @dataclass
@@ -96,15 +116,28 @@ class Group:
 
 def _pairs(workspace: Workspace, object_type: str) -> dict[tuple[str, str], tuple[float, set[str]]]:
     found: dict[tuple[str, str], tuple[float, set[str]]] = {}
-    params = {"ws": workspace.pk, "similarity": SIMILARITY, "suffixes": LEGAL_SUFFIXES}
+    params = {
+        "ws": workspace.pk,
+        "similarity": SIMILARITY,
+        "suffixes": LEGAL_SUFFIXES,
+        "block": BLOCK_LIMIT,
+    }
+
+    def add(a: Any, b: Any, value: float, reason: str) -> None:
+        pair = (str(a), str(b)) if str(a) < str(b) else (str(b), str(a))
+        best, reasons = found.get(pair, (0.0, set()))
+        found[pair] = (max(best, value), reasons | {reason})
+
     with connection.cursor() as cursor:
-        for reason, score, sql in PAIR_SQL[object_type]:
+        for reason, score, kind, sql in PAIR_SQL[object_type]:
             cursor.execute(sql, params)
             for row in cursor.fetchall():
-                pair = (str(row[0]), str(row[1]))
-                value = score if score is not None else 0.5 + float(row[2]) / 2
-                best, reasons = found.get(pair, (0.0, set()))
-                found[pair] = (max(best, value), reasons | {reason})
+                if kind == "group":
+                    ids = sorted(str(i) for i in row[0])
+                    for a, b in itertools.pairwise(ids):
+                        add(a, b, float(score or 0), reason)
+                else:
+                    add(row[0], row[1], 0.5 + float(row[2]) / 2, reason)
     dismissed = {
         (str(a), str(b))
         for a, b in NotDuplicate.objects.for_workspace(workspace)
@@ -139,16 +172,18 @@ def duplicate_groups(
         group.score = max(group.score, score)
         group.reasons |= reasons
     ranked = sorted(groups.values(), key=lambda g: (-g.score, -len(g.ids), min(g.ids)))[:limit]
-    records = _describe(object_type, {i for g in ranked for i in g.ids})
+    shown = {g_id: sorted(g.ids)[:GROUP_RECORDS] for g_id, g in enumerate(ranked)}
+    records = _describe(object_type, {i for ids in shown.values() for i in ids})
     return [
         {
             "score": round(g.score, 2),
             "reasons": sorted(g.reasons),
+            "size": len(g.ids),
             "records": sorted(
-                (records[i] for i in g.ids if i in records), key=lambda r: r["created_at"]
+                (records[i] for i in shown[g_id] if i in records), key=lambda r: r["created_at"]
             ),
         }
-        for g in ranked
+        for g_id, g in enumerate(ranked)
     ]
 
 

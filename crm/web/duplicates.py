@@ -13,9 +13,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.services.common import ServiceError
-from crm.models import Company, Contact, Merge
+from crm.models import Company, Contact, Merge, MergeJob
 from crm.services.duplicates import duplicate_groups, not_duplicate_mark
-from crm.services.merges import MERGE_FIELDS, merge_undo, record_merge
+from crm.services.merges import (
+    MERGE_FIELDS,
+    merge_job_create,
+    merge_job_undo,
+    merge_undo,
+    record_merge,
+)
 from crm.web.records_common import can_write, require_writer, workspace_page
 
 KINDS = {
@@ -158,6 +164,65 @@ def merge(request: HttpRequest) -> HttpResponse:
         "crm/duplicates/merge.html",
         {"kind": kind, "records": records, "primary": primary, "rows": rows},
     )
+
+
+@workspace_page
+@require_http_methods(["GET", "POST"])
+def merge_all(request: HttpRequest) -> HttpResponse:
+    """Every group on the page merged into its oldest record, as one background job (asked
+    first; undone in one click afterwards)."""
+    actor = require_writer(request)
+    kind = _kind(request)
+    groups = duplicate_groups(workspace=request.workspace, object_type=kind, limit=50)
+    if request.method == "GET":
+        return render(
+            request,
+            "crm/duplicates/merge_all.html",
+            {"kind": kind, "groups": groups, "records": sum(len(g["records"]) for g in groups)},
+        )
+    pairs = [
+        {"primary_id": group["records"][0]["id"], "secondary_id": record["id"]}
+        for group in groups
+        for record in group["records"][1:]
+    ]
+    if not pairs:
+        messages.info(request, "Nothing to merge.")
+        return redirect(f"{reverse('duplicates:list')}?type={kind}")
+    job = merge_job_create(workspace=request.workspace, actor=actor, object_type=kind, pairs=pairs)
+    return redirect("duplicates:job", pk=job.pk)
+
+
+@workspace_page
+def merge_job(request: HttpRequest, pk: Any) -> HttpResponse:
+    job = MergeJob.objects.for_workspace(request.workspace).filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    active = ("queued", "running")
+    context = {
+        "job": job,
+        "kind": job.object_type,
+        "running": job.status in active or job.undo_status in active,
+        "percent": job.processed * 100 // job.total if job.total else 100,
+        "can_write": can_write(request),
+    }
+    template = "crm/duplicates/job.html"
+    if request.headers.get("HX-Request") == "true":
+        template += "#progress"
+    return render(request, template, context)
+
+
+@workspace_page
+@require_POST
+def merge_job_undo_view(request: HttpRequest, pk: Any) -> HttpResponse:
+    actor = require_writer(request)
+    job = MergeJob.objects.for_workspace(request.workspace).filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    try:
+        merge_job_undo(job=job, actor=actor)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    return redirect("duplicates:job", pk=job.pk)
 
 
 @workspace_page

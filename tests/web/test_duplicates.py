@@ -197,3 +197,29 @@ def test_new_company_form_warns_then_creates_anyway(signed_in, workspace):
     response = signed_in.post("/companies/new/", {**data, "create_anyway": "1"})
     assert response.status_code == 302
     assert workspace.pk and response["Location"].startswith("/companies/")
+
+
+def test_merge_all_groups_as_a_job_with_progress_and_undo(signed_in, twins, worker):
+    a, b = twins
+    confirm = signed_in.get("/duplicates/merge-all/", {"type": "contact"}).content.decode()
+    assert "Merge 1 group of duplicates?" in confirm
+    assert Contact.objects.filter(pk__in=[a.pk, b.pk]).count() == 2
+    with worker():
+        response = signed_in.post("/duplicates/merge-all/", {"type": "contact"})
+    job_url = response["Location"]
+    assert job_url.startswith("/duplicates/jobs/")
+    html = signed_in.get(job_url).content.decode()
+    assert "1 of 1 merged" in html and "Undo all these merges" in html
+    assert Contact.objects.filter(pk__in=[a.pk, b.pk]).count() == 1
+    with worker():
+        signed_in.post(f"{job_url}undo/")
+    assert Contact.objects.filter(pk__in=[a.pk, b.pk]).count() == 2
+    assert "Undone" in signed_in.get(job_url).content.decode()
+
+
+def test_merge_jobs_of_another_workspace_are_404(signed_in, other_workspace):
+    from crm.models import MergeJob
+
+    job = MergeJob.objects.create(workspace=other_workspace, object_type="contact", total=1)
+    assert signed_in.get(f"/duplicates/jobs/{job.pk}/").status_code == 404
+    assert signed_in.post(f"/duplicates/jobs/{job.pk}/undo/").status_code == 404
