@@ -64,7 +64,17 @@ class StageSerializer(serializers.Serializer):
     rotting_days = serializers.IntegerField(read_only=True, allow_null=True)
     color = serializers.CharField(read_only=True)
     deal_count = serializers.IntegerField(read_only=True)
-    deal_value = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True)
+    deal_value = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=2,
+        read_only=True,
+        help_text="Sum of the deals in the workspace's currency (others are in deal_values)",
+    )
+    deal_values = serializers.DictField(
+        child=serializers.DecimalField(max_digits=20, decimal_places=2),
+        read_only=True,
+        help_text="Sum of the deals per currency: amounts are never converted",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -80,6 +90,7 @@ class StageSerializer(serializers.Serializer):
             "color": stage.color,
             "deal_count": getattr(stage, "deal_count", 0),
             "deal_value": _money(getattr(stage, "deal_value", None) or 0),
+            "deal_values": {c: _money(v) for c, v in getattr(stage, "deal_values", {}).items()},
             "created_at": _iso(stage.created_at),
             "updated_at": _iso(stage.updated_at),
         }
@@ -148,7 +159,15 @@ class PipelineWriteSerializer(StrictInputSerializer):
 
 
 class StageWriteSerializer(StrictInputSerializer):
-    ignored_fields = ("id", "pipeline", "deal_count", "deal_value", "created_at", "updated_at")
+    ignored_fields = (
+        "id",
+        "pipeline",
+        "deal_count",
+        "deal_value",
+        "deal_values",
+        "created_at",
+        "updated_at",
+    )
     name = serializers.CharField(max_length=120, required=False)
     kind = StageKindField(required=False)
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False)
@@ -404,6 +423,9 @@ class BoardOwnerColumnSerializer(serializers.Serializer):
     owner = UserRefSerializer(read_only=True, allow_null=True)
     deal_count = serializers.IntegerField(read_only=True)
     deal_value = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True)
+    deal_values = serializers.DictField(
+        child=serializers.DecimalField(max_digits=20, decimal_places=2), read_only=True
+    )
     deals = DealCardSerializer(many=True, read_only=True)
     next_cursor = serializers.CharField(read_only=True, allow_null=True)
     has_more = serializers.BooleanField(read_only=True)

@@ -103,22 +103,38 @@ def _path_uuid(value: Any) -> uuid.UUID:
         raise Http404 from None
 
 
-def attach_stage_stats(stages: list[Stage], deals: QuerySet | None = None) -> None:
-    """Set ``deal_count``/``deal_value`` on every stage with ONE aggregate query."""
+def attach_stage_stats(
+    stages: list[Stage], deals: QuerySet | None = None, *, currency: str
+) -> None:
+    """Set ``deal_count``, ``deal_values`` (a sum per currency) and ``deal_value`` (the sum in
+    the workspace's currency: amounts in other currencies are not converted, so not added) on
+    every stage, with ONE aggregate query."""
     if not stages:
         return
     base = deals if deals is not None else Deal.objects.all()
     rows = (
         base.filter(stage_id__in=[s.pk for s in stages])
         .order_by()
-        .values("stage_id")
+        .values("stage_id", "currency")
         .annotate(n=Count("id"), v=Sum("amount"))
     )
-    stats = {row["stage_id"]: row for row in rows}
+    stats = money_by_currency(rows, "stage_id")
     for stage in stages:
-        row = stats.get(stage.pk)
-        stage.deal_count = row["n"] if row else 0
-        stage.deal_value = (row["v"] if row else None) or 0
+        count, values = stats.get(stage.pk, (0, {}))
+        stage.deal_count = count
+        stage.deal_values = values
+        stage.deal_value = values.get(currency, 0)
+
+
+def money_by_currency(rows: Any, key: str) -> dict[Any, tuple[int, dict[str, Any]]]:
+    """``{key: (count, {currency: sum})}`` from rows of (key, currency, n, v)."""
+    stats: dict[Any, tuple[int, dict[str, Any]]] = {}
+    for row in rows:
+        count, values = stats.get(row[key], (0, {}))
+        if row["v"] is not None:
+            values[row["currency"]] = values.get(row["currency"], 0) + row["v"]
+        stats[row[key]] = (count + row["n"], values)
+    return stats
 
 
 def ordered_stages() -> Prefetch:
@@ -166,11 +182,14 @@ class PipelineViewSet(RecordViewSet):
         return queryset.prefetch_related(ordered_stages())
 
     def serialize_many(self, rows: list[Any]) -> list[dict[str, Any]]:
-        attach_stage_stats([stage for row in rows for stage in row.stages.all()])
+        attach_stage_stats(
+            [stage for row in rows for stage in row.stages.all()],
+            currency=self.workspace.default_currency,
+        )
         return super().serialize_many(rows)
 
     def serialize_one(self, obj: Any) -> dict[str, Any]:
-        attach_stage_stats(list(obj.stages.all()))
+        attach_stage_stats(list(obj.stages.all()), currency=self.workspace.default_currency)
         return super().serialize_one(obj)
 
     def list(self, request: Request) -> Response:
@@ -288,7 +307,7 @@ class PipelineViewSet(RecordViewSet):
             stages = [s for s in stages if str(s.pk) == wanted]
             if not stages:
                 raise Http404("No such stage in this pipeline.")
-        attach_stage_stats(stages, deals)
+        attach_stage_stats(stages, deals, currency=self.workspace.default_currency)
         cards = deals.select_related("company").prefetch_related("tags")
         pages: dict[Any, tuple[list[Deal], str | None, bool]] = {}
         if wanted:
@@ -340,10 +359,13 @@ class PipelineViewSet(RecordViewSet):
         cursor = self.request.query_params.get("cursor")
         if cursor and not self.request.query_params.get("owner"):
             raise ValidationError({"owner": ["Name the owner whose column the cursor is for."]})
-        stats = {
-            row["owner_id"]: row
-            for row in deals.order_by().values("owner_id").annotate(n=Count("id"), v=Sum("amount"))
-        }
+        stats = money_by_currency(
+            deals.order_by()
+            .values("owner_id", "currency")
+            .annotate(n=Count("id"), v=Sum("amount")),
+            "owner_id",
+        )
+        currency = self.workspace.default_currency
         users = {u.pk: u for u in User.objects.filter(pk__in=[k for k in stats if k])}
         cards = deals.select_related("company").prefetch_related("tags")
         pages: dict[Any, tuple[list[Deal], str | None, bool]] = {}
@@ -394,8 +416,9 @@ class PipelineViewSet(RecordViewSet):
                     "owner": (
                         {"id": str(user.pk), "name": user.name or user.email} if user else None
                     ),
-                    "deal_count": stats[owner_id]["n"],
-                    "deal_value": _money(stats[owner_id]["v"] or 0),
+                    "deal_count": stats[owner_id][0],
+                    "deal_value": _money(stats[owner_id][1].get(currency, 0)),
+                    "deal_values": {c: _money(v) for c, v in stats[owner_id][1].items()},
                     "deals": [card.card(d, stage_by_id[d.stage_id], now) for d in rows],
                     "next_cursor": next_cursor,
                     "has_more": has_more,
@@ -478,11 +501,11 @@ class StageViewSet(_InPipeline, RecordViewSet):
         return queryset
 
     def serialize_many(self, rows: list[Any]) -> list[dict[str, Any]]:
-        attach_stage_stats(rows)
+        attach_stage_stats(rows, currency=self.workspace.default_currency)
         return super().serialize_many(rows)
 
     def serialize_one(self, obj: Any) -> dict[str, Any]:
-        attach_stage_stats([obj])
+        attach_stage_stats([obj], currency=self.workspace.default_currency)
         return super().serialize_one(obj)
 
     def list(self, request: Request, pipeline_pk: str) -> Response:

@@ -502,3 +502,25 @@ def test_board_query_count_constant_for_3_vs_30_deals_per_stage(
         return len(captured)
 
     assert queries(3) == queries(30)
+
+
+def test_stage_totals_are_per_currency_and_never_mixed(api, workspace, actor):
+    from pipelines.models import Pipeline
+    from pipelines.services.deals import deal_create
+
+    pipeline = Pipeline.objects.for_workspace(workspace).get(is_default=True)
+    stage = pipeline.stages.order_by("position").first()
+    deal_create(
+        workspace=workspace, actor=actor, title="A", stage=stage, amount=1000, currency="USD"
+    )
+    deal_create(
+        workspace=workspace, actor=actor, title="B", stage=stage, amount=250, currency="GBP"
+    )
+    body = api.get(f"/api/v1/pipelines/{pipeline.pk}").json()
+    first = next(s for s in body["stages"] if s["id"] == str(stage.pk))
+    assert first["deal_count"] == 2
+    assert first["deal_value"] == "1000.00"  # the workspace's currency (USD) only
+    assert first["deal_values"] == {"USD": "1000.00", "GBP": "250.00"}
+    owners = api.get(f"/api/v1/pipelines/{pipeline.pk}/board", {"group_by": "owner"}).json()
+    column = owners["columns"][0] if "columns" in owners else owners["owners"][0]
+    assert column["deal_values"] == {"USD": "1000.00", "GBP": "250.00"}
