@@ -388,3 +388,28 @@ def test_imports_work_on_storage_without_local_paths(workspace, actor, settings)
     job = _import(workspace, actor, "contacts_messy.csv")
     assert (job.status, job.created, job.failed) == (JobStatus.SUCCEEDED, 6, 5)
     assert "Row,Error" in "".join(import_error_rows(job=job))
+
+
+def test_create_mode_rejects_rows_whose_email_is_taken(workspace, actor):
+    _import(workspace, actor, "contacts_nimble.csv")
+    job = _import(workspace, actor, "contacts_nimble.csv", on_duplicate="create")
+    assert (job.created, job.failed, job.skipped) == (0, 2, 0)
+    assert set(job.rejected_rows.values_list("reason", flat=True)) == {
+        "Email: another contact in this workspace has this email."
+    }
+    assert _contacts(workspace).count() == 2
+
+
+def test_company_import_update_then_revert(workspace, actor):
+    _import(workspace, actor, "companies.csv", object_type="company")
+    changed = (DATA_DIR / "companies.csv").read_text().replace("Aerospace", "Space")
+    job = _import(
+        workspace, actor, "c2.csv", changed.encode(), object_type="company", on_duplicate="update"
+    )
+    nasa = Company.objects.for_workspace(workspace).get(domain="nasa.example")
+    assert (job.updated, nasa.industry) == (1, "Space")
+    import_revert(job=job, actor=actor)
+    import_revert_run(job.pk)
+    nasa.refresh_from_db()
+    assert nasa.industry == "Aerospace"
+    assert Company.objects.for_workspace(workspace).count() == 3

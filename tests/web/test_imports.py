@@ -230,3 +230,17 @@ def test_list_query_count_does_not_grow(signed_in, workspace):
             file=upload("contacts_nimble.csv"),
         )
     assert count() == one
+
+
+def test_import_without_a_dry_run(signed_in, workspace, worker):
+    signed_in.post("/imports/new/", {"object_type": "company", "file": upload("companies.csv")})
+    job = ImportJob.objects.get()
+    with worker():
+        signed_in.post(
+            f"/imports/{job.pk}/mapping/",
+            {**_mapping_post(job, match_on="domain"), "action": "run"},
+        )
+    job.refresh_from_db()
+    assert (job.dry_run, job.status, job.created, job.failed) == (False, "succeeded", 3, 1)
+    html = signed_in.get(f"/imports/{job.pk}/").content.decode()
+    assert "See companies" in html and "Revert…" in html
