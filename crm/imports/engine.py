@@ -46,7 +46,7 @@ from crm.models.tags import DEFAULT_TAG_COLOR
 
 # Rows per write transaction (the resume unit). An environment variable only so that the
 # killed-worker test can make several chunks out of a small file.
-CHUNK_ROWS = int(os.environ.get("CRM_IMPORT_CHUNK_ROWS", "20000"))
+CHUNK_ROWS = int(os.environ.get("CRM_IMPORT_CHUNK_ROWS", "5000"))
 # Connections writing chunks at once.
 WRITER_THREADS = int(os.environ.get("CRM_IMPORT_WRITERS", "2"))
 COPY_BATCH = 5_000
