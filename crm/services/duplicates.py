@@ -173,7 +173,7 @@ def duplicate_groups(
         group.reasons |= reasons
     ranked = sorted(groups.values(), key=lambda g: (-g.score, -len(g.ids), min(g.ids)))[:limit]
     shown = {g_id: sorted(g.ids)[:GROUP_RECORDS] for g_id, g in enumerate(ranked)}
-    records = _describe(object_type, {i for ids in shown.values() for i in ids})
+    records = _describe(workspace, object_type, {i for ids in shown.values() for i in ids})
     return [
         {
             "score": round(g.score, 2),
@@ -187,9 +187,9 @@ def duplicate_groups(
     ]
 
 
-def _describe(object_type: str, ids: set[str]) -> dict[str, dict[str, Any]]:
+def _describe(workspace: Workspace, object_type: str, ids: set[str]) -> dict[str, dict[str, Any]]:
     if object_type == "contact":
-        rows = Contact.objects.filter(pk__in=ids).select_related("company")
+        rows = Contact.objects.for_workspace(workspace).filter(pk__in=ids).select_related("company")
         return {
             str(c.pk): {
                 "id": str(c.pk),
@@ -208,7 +208,7 @@ def _describe(object_type: str, ids: set[str]) -> dict[str, dict[str, Any]]:
             "subtitle": c.domain,
             "created_at": c.created_at.isoformat(),
         }
-        for c in Company.objects.filter(pk__in=ids)
+        for c in Company.objects.for_workspace(workspace).filter(pk__in=ids)
     }
 
 
@@ -323,7 +323,7 @@ def likely_duplicates(
                 reasons[str(pk)].add("same phone")
     if not reasons:
         return []
-    described = _describe(object_type, set(reasons))
+    described = _describe(workspace, object_type, set(reasons))
     return [
         {**{k: v for k, v in described[pk].items() if k != "created_at"}, "reasons": sorted(why)}
         for pk, why in reasons.items()

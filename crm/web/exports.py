@@ -15,7 +15,6 @@ import tempfile
 from typing import Any
 
 from django.contrib import messages
-from django.core.files import File
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,7 +22,9 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
+from accounts.services.common import Actor
 from crm.models import ExportFormat, ExportJob, JobStatus
+from crm.services.exports import export_job_create, export_job_finish, export_job_progress
 from crm.web.lists import (
     EXPORT_CHUNK,
     SPECS,
@@ -72,18 +73,15 @@ def export_start(request: HttpRequest, spec: ListSpec) -> HttpResponse:
     total = rows.count()
     if file_format == ExportFormat.CSV and total <= STREAM_LIMIT:
         return redirect(f"{spec.url('export')}?{params.urlencode()}")
-    job = ExportJob.objects.create(
+    job = export_job_create(
         workspace=request.workspace,
+        actor=Actor.for_membership(request.membership),
         object_type=spec.object_type,
-        format=file_format,
+        file_format=file_format,
         params=params.urlencode(),
         columns=[c.key for c in columns],
         total=total,
-        created_by=request.user,
     )
-    from crm.tasks import run_export
-
-    run_export.delay_on_commit(str(job.pk))
     return redirect("exports:detail", pk=job.pk)
 
 
@@ -96,24 +94,14 @@ def export_run(job_id: Any) -> ExportJob:
     by_key = {c.key: c for c in available_for(job.workspace, spec)}
     columns = [by_key[key] for key in job.columns if key in by_key]
     rows = _rows(spec, job.workspace, job.created_by, QueryDict(job.params), columns)
-    ExportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, processed=0)
+    export_job_progress(job=job, done=0)
     stamp = timezone.localdate().isoformat()
     filename = f"{spec.plural}-{stamp}.{job.format}"
     with tempfile.TemporaryFile() as handle:
         writer = _xlsx_writer if job.format == ExportFormat.XLSX else _csv_writer
         writer(handle, job, rows.iterator(chunk_size=EXPORT_CHUNK), columns)
         handle.seek(0)
-        job.file.save(filename, File(handle), save=False)
-    job.filename = filename
-    job.status = JobStatus.SUCCEEDED
-    job.processed = job.total
-    job.finished_at = timezone.now()
-    job.save(update_fields=["file", "filename", "status", "processed", "finished_at", "updated_at"])
-    return job
-
-
-def _progress(job: ExportJob, done: int) -> None:
-    ExportJob.objects.filter(pk=job.pk).update(processed=done, updated_at=timezone.now())
+        return export_job_finish(job=job, content=handle, filename=filename)
 
 
 def _csv_writer(handle: Any, job: ExportJob, records: Any, columns: list[Column]) -> None:
@@ -123,7 +111,7 @@ def _csv_writer(handle: Any, job: ExportJob, records: Any, columns: list[Column]
     for done, record in enumerate(records, 1):
         writer.writerow([csv_cell(c.value(record) if c.value else "") for c in columns])
         if done % EXPORT_CHUNK == 0:
-            _progress(job, done)
+            export_job_progress(job=job, done=done)
     text.flush()
     text.detach()
 
@@ -137,7 +125,7 @@ def _xlsx_writer(handle: Any, job: ExportJob, records: Any, columns: list[Column
     for done, record in enumerate(records, 1):
         sheet.append([_xlsx_cell(c.value(record) if c.value else None) for c in columns])
         if done % EXPORT_CHUNK == 0:
-            _progress(job, done)
+            export_job_progress(job=job, done=done)
     book.save(handle)
 
 
